@@ -1,0 +1,86 @@
+"""The emulator as an ASGI application, served on loopback by uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import unquote
+
+from .emulator import Emulator
+from .wire import DropConnection, EmuRequest, EmuResponse
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+class EmulatorApp:
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        body = bytearray()
+        limit = self.emulator.config.max_body_bytes
+        while True:
+            message = await receive()
+            body.extend(message.get("body", b""))
+            if len(body) > limit + 1:  # stop reading; handle() answers 413
+                break
+            if not message.get("more_body"):
+                break
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        raw_path = scope.get("raw_path")
+        path = unquote(raw_path.decode("latin-1")) if raw_path else scope["path"]
+        path = path.split("?", 1)[0]
+        req = EmuRequest.build(scope["method"], path, scope.get("query_string", b"").decode("latin-1"),
+                               headers, bytes(body))
+        plan = self.emulator.plan(req)
+        if plan.delay_s:
+            await asyncio.sleep(plan.delay_s)
+        try:
+            resp = await asyncio.to_thread(self.emulator.respond, req, plan)
+        except DropConnection:
+            await _drop(send)
+            return
+        await _send(resp, send)
+
+
+async def _drop(send: Send) -> None:
+    # Promise a body and end without it: the server closes the connection and the client sees an
+    # incomplete response, which is what a dropped connection looks like from the outside.
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"64")]})
+    await send({"type": "http.response.body", "body": b"{", "more_body": True})
+
+
+async def _send(resp: EmuResponse, send: Send) -> None:
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in resp.headers.items()]
+    if isinstance(resp.body, bytes | bytearray):
+        headers.append((b"content-length", str(len(resp.body)).encode()))
+        await send({"type": "http.response.start", "status": resp.status, "headers": headers})
+        await send({"type": "http.response.body", "body": bytes(resp.body), "more_body": False})
+        return
+    await send({"type": "http.response.start", "status": resp.status, "headers": headers})
+    chunks = iter(resp.body)
+    while True:
+        try:
+            chunk = next(chunks)
+        except StopIteration:
+            break
+        except DropConnection:
+            # Headers are out; cut the stream short without the terminating chunk.
+            raise RuntimeError("emulator: dropped stream") from None
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
