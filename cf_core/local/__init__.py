@@ -10,12 +10,22 @@ Its models are deterministic stand-ins: they exercise the wire, not model qualit
 from .emulator import Emulator, EmulatorConfig
 from .faults import FaultConfig
 from .transport import AsyncEmulatorTransport, EmulatorTransport
+from .client import (
+    LOCAL_ACCOUNT_ID,
+    LOCAL_API_TOKEN,
+    LOCAL_BASE_URL,
+    LOCAL_GATEWAY_BASE_URL,
+    local_async_client,
+    local_client,
+)
 
 STAND_IN_LABEL = "[stand-in model: cf_core.local emulator, not Cloudflare]"
-LOCAL_BASE_URL = "http://emulator.local/client/v4"
-LOCAL_GATEWAY_BASE_URL = "http://emulator.local/v1"
 
 __all__ = [
+    "LOCAL_ACCOUNT_ID",
+    "LOCAL_API_TOKEN",
+    "local_async_client",
+    "local_client",
     "LOCAL_BASE_URL",
     "LOCAL_GATEWAY_BASE_URL",
     "STAND_IN_LABEL",

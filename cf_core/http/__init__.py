@@ -1,0 +1,13 @@
+"""Requests as values, the effect protocol for multi-step operations, and the two transports."""
+
+from .effects import Effect, Gather, Op, Runnable, Sleep
+from .request import DIRECT, ApiRequest, Call, GatewayArg, RawResponse, StreamCall, StreamParser, unwrap
+from .retry import RetryPolicy
+from .sse import SSEDecoder
+from .transport import AsyncTransport, SyncTransport, TransportBase, TransportStats
+
+__all__ = [
+    "DIRECT", "ApiRequest", "AsyncTransport", "Call", "Effect", "Gather", "GatewayArg", "Op",
+    "RawResponse", "RetryPolicy", "Runnable", "SSEDecoder", "Sleep", "StreamCall", "StreamParser",
+    "SyncTransport", "TransportBase", "TransportStats", "unwrap",
+]
