@@ -57,6 +57,10 @@ class CloudflareConfig(BaseModel):
     timeout: float = DEFAULT_TIMEOUT_S
     max_retries: int = DEFAULT_MAX_RETRIES
 
+    def __getstate__(self) -> dict[Any, Any]:
+        # Pickles (caches, multiprocessing) must not carry the tokens; re-supply them after loading.
+        return _without_secrets(super().__getstate__(), ("api_token", "vectorize_api_token"))
+
     @field_validator("base_url", "gateway_base_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
@@ -127,6 +131,13 @@ class CloudflareConfig(BaseModel):
     @property
     def has_credentials(self) -> bool:
         return bool(self.account_id and self.api_token and self.api_token.get_secret_value())
+
+
+def _without_secrets(state: dict[Any, Any], names: tuple[str, ...]) -> dict[Any, Any]:
+    values = dict(state["__dict__"])
+    for name in names:
+        values[name] = None
+    return {**state, "__dict__": values}
 
 
 def _secret(value: str | SecretStr | None) -> SecretStr | None:

@@ -36,6 +36,11 @@ class Gateway(BaseModel):
     backoff: Literal["constant", "linear", "exponential"] | None = None
     event_id: str | None = None
 
+    def __getstate__(self) -> dict[Any, Any]:
+        from .config import _without_secrets
+
+        return _without_secrets(super().__getstate__(), ("auth_token",))
+
     @field_validator("id")
     @classmethod
     def _id(cls, value: str) -> str:

@@ -1,13 +1,14 @@
 """Requests as values, the effect protocol for multi-step operations, and the two transports."""
 
-from .effects import Effect, Gather, Op, Runnable, Sleep
+from .effects import Effect, Gather, Op, Pace, Runnable, Sleep
+from .pacing import RequestPacer
 from .request import DIRECT, ApiRequest, Call, GatewayArg, RawResponse, StreamCall, StreamParser, unwrap
 from .retry import RetryPolicy
 from .sse import SSEDecoder
 from .transport import AsyncTransport, SyncTransport, TransportBase, TransportStats
 
 __all__ = [
-    "DIRECT", "ApiRequest", "AsyncTransport", "Call", "Effect", "Gather", "GatewayArg", "Op",
+    "DIRECT", "ApiRequest", "AsyncTransport", "Call", "Effect", "Gather", "GatewayArg", "Op", "Pace", "RequestPacer",
     "RawResponse", "RetryPolicy", "Runnable", "SSEDecoder", "Sleep", "StreamCall", "StreamParser",
     "SyncTransport", "TransportBase", "TransportStats", "unwrap",
 ]

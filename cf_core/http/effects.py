@@ -36,6 +36,14 @@ class Sleep:
     seconds: float
 
 
-Effect: TypeAlias = Union[Call[Any], Gather, Sleep]
+@dataclass(frozen=True)
+class Pace:
+    """Wait for a slot under ``per_minute`` requests for ``key`` (shared by everything the client runs)."""
+
+    key: str
+    per_minute: float
+
+
+Effect: TypeAlias = Union[Call[Any], Gather, Sleep, Pace]
 Op: TypeAlias = Generator[Effect, Any, T]
 Runnable: TypeAlias = Union[Call[T], "Op[T]"]

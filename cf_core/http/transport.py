@@ -22,7 +22,8 @@ import httpx
 from ..config import CloudflareConfig
 from ..errors import APIError, CloudflareError, InvalidInputError, StreamError, error_from_response
 from ..gateway import Gateway
-from .effects import Gather, Op, Runnable, Sleep
+from .effects import Gather, Op, Pace, Runnable, Sleep
+from .pacing import RequestPacer
 from .request import DIRECT, ApiRequest, Call, RawResponse, StreamCall, StreamParser
 from .retry import RetryPolicy, connection_error
 from .sse import SSEDecoder
@@ -94,6 +95,15 @@ class TransportBase:
         self.policy = policy or RetryPolicy(max_retries=config.max_retries)
         self.stats = TransportStats()
         self._rng = random.Random(seed)
+        self._pacers: dict[str, RequestPacer] = {}
+        self._pacers_lock = threading.Lock()
+
+    def pace_delay(self, pace: Pace) -> float:
+        with self._pacers_lock:
+            pacer = self._pacers.get(pace.key)
+            if pacer is None or pacer.rate * 60.0 != pace.per_minute:
+                pacer = self._pacers[pace.key] = RequestPacer(pace.per_minute)
+        return pacer.reserve()
 
     def _timeout(self, seconds: float | None) -> httpx.Timeout:
         total = seconds or self.config.timeout
@@ -157,6 +167,13 @@ class TransportBase:
     def open_stream(self, call: StreamCall[T]) -> tuple[_Prepared, StreamParser[T], SSEDecoder]:
         return self.prepare(call.request), call.parser(), SSEDecoder()
 
+    @staticmethod
+    def begin_stream(parser: Any, resp: httpx.Response) -> None:
+        """Hand the stream's response headers (gateway info) to a parser with an optional ``begin``."""
+        begin = getattr(parser, "begin", None)
+        if callable(begin):
+            begin(_raw(resp, b""))
+
 
 def _param(value: Any) -> str:
     if isinstance(value, bool):
@@ -219,6 +236,7 @@ class SyncTransport(TransportBase):
                         self.check(raw)
                         yield from parser.from_body(raw)
                         return
+                    self.begin_stream(parser, resp)
                     for chunk in resp.iter_bytes():
                         for data in decoder.feed(chunk):
                             started = True
@@ -259,6 +277,9 @@ class SyncTransport(TransportBase):
             return self.send(effect)
         if isinstance(effect, Sleep):
             time.sleep(effect.seconds)
+            return None
+        if isinstance(effect, Pace):
+            time.sleep(self.pace_delay(effect))
             return None
         if isinstance(effect, Gather):
             return self._gather(effect)
@@ -331,6 +352,7 @@ class AsyncTransport(TransportBase):
                         for item in parser.from_body(raw):
                             yield item
                         return
+                    self.begin_stream(parser, resp)
                     async for chunk in resp.aiter_bytes():
                         for data in decoder.feed(chunk):
                             started = True
@@ -374,6 +396,9 @@ class AsyncTransport(TransportBase):
             return await self.send(effect)
         if isinstance(effect, Sleep):
             await asyncio.sleep(effect.seconds)
+            return None
+        if isinstance(effect, Pace):
+            await asyncio.sleep(self.pace_delay(effect))
             return None
         if isinstance(effect, Gather):
             return await self._gather(effect)
