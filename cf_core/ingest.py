@@ -1,0 +1,180 @@
+"""Bulk ingest: texts in, vectors written to Vectorize, with embedding and writing overlapped.
+
+The input is read lazily in windows, so memory stays bounded whatever its length. Each window is
+split into chunks of up to ``write_batch`` items; a chunk is embedded in requests of up to
+``embed_batch`` texts (paced under the embedding model's per-minute limit from the catalog) and
+then written in one NDJSON upsert. Several chunks run at once, so one chunk's write overlaps the
+next one's embedding. Every item is validated before its chunk sends anything. A failure part-way
+ends in :class:`PartialWriteError` listing exactly which ids were written and which were not;
+running the same ingest again completes the job (upserts replace, so nothing is duplicated).
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from . import catalog
+from .errors import InvalidInputError, PartialWriteError
+from .http import Effect, GatewayArg, Gather, Op, Pace
+from .vectorize import validation as V
+from .vectorize.mutations import recorded, wait_op
+from .vectorize.types import MutationResult, Vector
+from .vectorize.vectors import DEFAULT_POLL_INTERVAL_S, write_call
+from .workers_ai.embeddings import embed_batch
+
+ProgressCallback = Callable[[int, int | None], None]
+"""Called with (items written so far, total if known)."""
+
+
+@dataclass(frozen=True)
+class _Item:
+    id: str
+    text: str
+    metadata: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class _Settings:
+    index: str
+    model: str
+    namespace: str | None
+    text_key: str | None
+    embed_batch: int
+    chunks_in_flight: int
+    embed_concurrency: int
+    per_minute: int | None
+    gateway: GatewayArg
+
+
+def _items(texts: Iterable[str], ids: Iterable[str] | None, metadatas: Iterable[Mapping[str, Any] | None] | None,
+           text_key: str | None) -> Iterator[_Item]:
+    seen: set[str] = set()
+    id_iter: Iterator[str | None] = iter(ids) if ids is not None else itertools.repeat(None)
+    meta_iter: Iterator[Mapping[str, Any] | None] = iter(metadatas) if metadatas is not None \
+        else itertools.repeat(None)
+    for position, text in enumerate(texts):
+        raw_id = next(id_iter, None)
+        meta = next(meta_iter, None)
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidInputError(f"text #{position} is empty or not a string: every text needs content to embed",
+                                    field="texts", item=position)
+        vid = V.check_id(raw_id if raw_id is not None else str(uuid.uuid4()), index=position)
+        if vid in seen:
+            raise InvalidInputError(f"id {vid!r} (item #{position}) appears twice; ids must be unique",
+                                    field="ids", item=vid)
+        seen.add(vid)
+        metadata = dict(meta) if meta is not None else None
+        if text_key is not None:
+            if metadata is not None and text_key in metadata:
+                raise InvalidInputError(f"metadata of item #{position} ({vid!r}) uses the reserved key {text_key!r}",
+                                        field="metadata", item=vid)
+            metadata = {**(metadata or {}), text_key: text}
+        yield _Item(vid, text, V.check_metadata(metadata, index=position, vid=vid))
+
+
+def _chunk_op(items: list[_Item], s: _Settings) -> Op[tuple[list[str], str]]:
+    def embed_one(batch: list[_Item]) -> Op[list[list[float]]]:
+        if s.per_minute:
+            yield Pace(f"workers-ai:{s.model}", s.per_minute)
+        result = yield embed_batch(s.model, [it.text for it in batch], gateway=s.gateway)
+        return list(result.vectors)
+
+    batches = [items[i:i + s.embed_batch] for i in range(0, len(items), s.embed_batch)]
+    embedded: list[list[list[float]]] = yield Gather([embed_one(b) for b in batches], limit=s.embed_concurrency)
+    values = [vec for part in embedded for vec in part]
+    # Items were validated when read and the values come parsed from the service: skip re-validation.
+    vectors = [Vector.model_construct(id=it.id, values=vec, metadata=it.metadata, namespace=s.namespace)
+               for it, vec in zip(items, values, strict=True)]
+    mutation_id: str = yield from recorded(write_call("upsert", s.index, vectors))
+    return [it.id for it in items], mutation_id
+
+
+def _run(items: Iterator[_Item], s: _Settings, write_batch: int, wait: bool, wait_timeout: float,
+         total: int | None, on_progress: ProgressCallback | None) -> Op[MutationResult]:
+    written: list[str] = []
+    failed: list[str] = []
+    mutation_ids: list[str] = []
+    first_error: BaseException | None = None
+    while True:
+        try:
+            window = list(itertools.islice(items, write_batch * s.chunks_in_flight))
+        except InvalidInputError as exc:
+            if not written:
+                raise
+            raise PartialWriteError(f"ingest into {s.index!r} stopped at an invalid item after {len(written)} "
+                                    f"items were written: {exc}", written_ids=written, failed_ids=failed,
+                                    mutation_ids=mutation_ids, cause=exc) from exc
+        if not window:
+            break
+        chunks = [window[i:i + write_batch] for i in range(0, len(window), write_batch)]
+        outcomes = yield Gather([_chunk_op(c, s) for c in chunks], limit=s.chunks_in_flight, return_exceptions=True)
+        for chunk, outcome in zip(chunks, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                failed.extend(it.id for it in chunk)
+                first_error = first_error or outcome
+            else:
+                ids, mid = outcome
+                written.extend(ids)
+                mutation_ids.append(mid)
+        if on_progress is not None:
+            on_progress(len(written), total)
+    if first_error is not None:
+        if not written:
+            raise first_error  # nothing was written: the cause says it all
+        raise PartialWriteError(
+            f"ingest into {s.index!r} failed part-way: {len(written)} items written, {len(failed)} not "
+            f"(see .written_ids / .failed_ids). First error: {first_error}. Running the same ingest again "
+            f"completes it without duplicates.", written_ids=written, failed_ids=failed,
+            mutation_ids=mutation_ids, cause=first_error)
+    if wait:
+        # Mutations apply in the order they were accepted; chunks overlapped, so wait for each.
+        for mid in mutation_ids:
+            yield from wait_op(s.index, mid, wait_timeout, DEFAULT_POLL_INTERVAL_S)
+    return MutationResult(mutation_ids=mutation_ids, ids=written)
+
+
+def ingest(index: str, texts: Iterable[str], *, embedding_model: str, ids: Iterable[str] | None = None,
+           metadatas: Iterable[Mapping[str, Any] | None] | None = None, namespace: str | None = None,
+           text_key: str | None = None, embed_batch_size: int = 100, write_batch: int = V.MAX_BATCH_SIZE,
+           concurrency: int = 8, respect_rate_limits: bool = True, wait: bool = True, wait_timeout: float = 120.0,
+           on_progress: ProgressCallback | None = None, gateway: GatewayArg = None) -> Op[MutationResult]:
+    """Embed ``texts`` with ``embedding_model`` and upsert them into ``index``, overlapped and bounded.
+
+    ``ids`` default to random UUIDs; ``text_key`` stores each text in its metadata under that key.
+    ``concurrency`` bounds embedding requests in flight; with ``respect_rate_limits`` they are also
+    paced under the model's per-minute limit. ``wait`` returns once everything is queryable.
+    ``on_progress(written, total)`` is called after each window. Lists are validated whole before
+    anything is sent; other iterables are validated chunk by chunk as they are read.
+    """
+    V.check_index_name(index)
+    info = catalog.info(embedding_model)
+    if info.task != "Text Embeddings":
+        raise InvalidInputError(f"{embedding_model} is a {info.task} model, not an embedding model",
+                                field="embedding_model")
+    max_batch = info.max_batch_size or 100
+    if not 1 <= embed_batch_size <= max_batch:
+        raise InvalidInputError(f"embed_batch_size must be 1..{max_batch}, got {embed_batch_size}",
+                                field="embed_batch_size", limit=max_batch)
+    V.check_batch(write_batch, concurrency)
+    namespace = V.check_namespace(namespace)
+    timeout = V.check_timeout(wait_timeout, "wait_timeout")
+    total = len(texts) if isinstance(texts, Sequence) else None
+    items: Iterator[_Item] = _items(texts, ids, metadatas, text_key)
+    if total is not None:
+        materialised = list(items)  # validates every item now, before anything is sent
+        if ids is not None and isinstance(ids, Sequence) and len(ids) != total:
+            raise InvalidInputError(f"got {total} texts but {len(ids)} ids", field="ids", limit=total)
+        items = iter(materialised)
+    in_flight = 2
+    settings = _Settings(index=index, model=embedding_model, namespace=namespace, text_key=text_key,
+                         embed_batch=embed_batch_size, chunks_in_flight=in_flight,
+                         embed_concurrency=max(1, concurrency // in_flight),
+                         per_minute=info.rate_limit_rpm if respect_rate_limits else None, gateway=gateway)
+    return _run(items, settings, write_batch, wait, timeout, total, on_progress)
+
+
+__all__ = ["Effect", "ProgressCallback", "ingest"]
