@@ -1,0 +1,22 @@
+"""LangChain integrations for Cloudflare Workers AI, Vectorize, AI Gateway and Workers KV."""
+
+from .cache import CloudflareKVCache
+from .callbacks import CloudflareUsageCallbackHandler, get_cloudflare_usage_callback
+from .chat_models import ChatCloudflareWorkersAI
+from .tools import (
+    CloudflareImageGenerationTool,
+    CloudflareSpeechToTextTool,
+    CloudflareTextClassificationTool,
+    CloudflareTranslationTool,
+)
+
+__all__ = [
+    "ChatCloudflareWorkersAI",
+    "CloudflareImageGenerationTool",
+    "CloudflareKVCache",
+    "CloudflareSpeechToTextTool",
+    "CloudflareTextClassificationTool",
+    "CloudflareTranslationTool",
+    "CloudflareUsageCallbackHandler",
+    "get_cloudflare_usage_callback",
+]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import unquote
@@ -14,6 +15,23 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+
+
+_INCOMPLETE = "ASGI callable returned without completing response"
+
+
+class _IntentionalDropFilter(logging.Filter):
+    """uvicorn reports an unfinished response as an error; for this app it is always a drop fault."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(_INCOMPLETE)
+
+
+def quiet_intentional_drops() -> None:
+    """Silence uvicorn's error line for the connections the emulator drops on purpose."""
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _IntentionalDropFilter) for f in logger.filters):
+        logger.addFilter(_IntentionalDropFilter())
 
 
 class EmulatorApp:
@@ -80,7 +98,8 @@ async def _send(resp: EmuResponse, send: Send) -> None:
         except StopIteration:
             break
         except DropConnection:
-            # Headers are out; cut the stream short without the terminating chunk.
-            raise RuntimeError("emulator: dropped stream") from None
+            # Headers are out; return without the terminating chunk and the server cuts the
+            # connection (quietly, see quiet_intentional_drops).
+            return
         await send({"type": "http.response.body", "body": chunk, "more_body": True})
     await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from .faults import FaultConfig, FaultPlan, Faults
 from .router import Router
@@ -83,7 +84,10 @@ class Emulator:
                 if exc.name != f"{__package__}.{name}":
                     raise
                 continue
-            module.install(self)
+            install = getattr(module, "install", None)
+            if install is None:  # a feature folder without its __init__ yet (a namespace package)
+                continue
+            install(self)
 
     # -- request handling ---------------------------------------------------------------------
 
@@ -103,7 +107,9 @@ class Emulator:
                 headers["retry-after"] = f"{plan.retry_after_s:g}"
             code = {429: 3040, 500: 10001, 502: 10002, 503: 10003, 504: 3007}.get(plan.error_status, 10000)
             return ApiError(plan.error_status, code, "Injected fault", headers=headers).to_response()
-        return self.handle(request)
+        resp = self.handle(request)
+        resp.headers = {name: header_safe(value) for name, value in resp.headers.items()}
+        return resp
 
     def handle(self, request: EmuRequest) -> EmuResponse:
         path = request.path
@@ -154,7 +160,7 @@ class Emulator:
 
     def _install_admin(self) -> None:
         def get_faults(req: EmuRequest) -> EmuResponse:
-            return envelope({"config": self.faults.config.to_dict(), "injected": dict(self.faults.injected)})
+            return envelope({"config": self.faults.config.to_dict(), "injected": self.faults.snapshot()})
 
         def set_faults(req: EmuRequest) -> EmuResponse:
             try:
@@ -169,7 +175,7 @@ class Emulator:
         def stats(req: EmuRequest) -> EmuResponse:
             with self._lock:
                 counts = dict(self.requests)
-            return envelope({"requests": counts, "injected": dict(self.faults.injected)})
+            return envelope({"requests": counts, "injected": self.faults.snapshot()})
 
         def health(req: EmuRequest) -> EmuResponse:
             return json_response({"ok": True, "features": sorted(self.components)})
@@ -184,6 +190,14 @@ class Emulator:
             closer = getattr(component, "close", None)
             if callable(closer):
                 closer()
+
+
+def header_safe(value: str) -> str:
+    """A header value both front ends can send: printable ASCII, anything else percent-encoded
+    (a model name from a request body may hold any character)."""
+    if value.isascii() and value.isprintable():
+        return value
+    return quote(value, safe="".join(chr(c) for c in range(33, 127) if chr(c) != "%") + " ")
 
 
 def _category(path: str) -> str:

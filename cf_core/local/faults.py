@@ -7,10 +7,13 @@ front end serves the request (in-process transport or ASGI), because only they c
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 from dataclasses import dataclass, field
 from typing import Any
+
+MAX_DELAY_MS = 600_000.0
 
 
 @dataclass
@@ -40,15 +43,66 @@ class FaultConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FaultConfig:
+        """Build from JSON-like data; raises ValueError naming the bad setting."""
+        if not isinstance(data, dict):
+            raise ValueError("fault settings must be a JSON object")
         cfg = cls()
         for key, value in data.items():
             if key == "error_rates":
-                cfg.error_rates = {int(k): float(v) for k, v in dict(value).items()}
-            elif hasattr(cfg, key):
-                setattr(cfg, key, value)
+                if not isinstance(value, dict):
+                    raise ValueError("error_rates: expected an object of STATUS -> fraction")
+                rates = {}
+                for status, rate in value.items():
+                    try:
+                        code = int(status)
+                    except (TypeError, ValueError):
+                        raise ValueError(f"error_rates: {status!r} is not an HTTP status") from None
+                    rates[code] = _number(f"error_rates.{status}", rate, 0.0, 1.0)
+                cfg.error_rates = rates
+            elif key in ("latency_ms", "slow_ms"):
+                setattr(cfg, key, _number(key, value, 0.0, MAX_DELAY_MS))
+            elif key in ("drop_rate", "slow_rate"):
+                setattr(cfg, key, _number(key, value, 0.0, 1.0))
+            elif key == "retry_after_s":
+                cfg.retry_after_s = _number(key, value, 0.0, 86_400.0)
+            elif key == "burst_429":
+                cfg.burst_429 = int(_number(key, value, 0, 1_000_000, integer=True))
+            elif key == "seed":
+                cfg.seed = None if value is None else int(_number(key, value, -(2**63), 2**63, integer=True))
+            elif key == "paths":
+                if not isinstance(value, str):
+                    raise ValueError("paths: expected a string")
+                cfg.paths = value
             else:
                 raise ValueError(f"unknown fault setting {key!r}")
+        cfg.validate()
         return cfg
+
+    def validate(self) -> None:
+        """Check ranges (also for configs built in Python); raises ValueError naming the setting."""
+        for status, rate in self.error_rates.items():
+            if not 400 <= int(status) <= 599:
+                raise ValueError(f"error_rates: status {status} is not between 400 and 599")
+            _number(f"error_rates.{status}", rate, 0.0, 1.0)
+        _number("latency_ms", self.latency_ms, 0.0, MAX_DELAY_MS)
+        _number("slow_ms", self.slow_ms, 0.0, MAX_DELAY_MS)
+        _number("drop_rate", self.drop_rate, 0.0, 1.0)
+        _number("slow_rate", self.slow_rate, 0.0, 1.0)
+        _number("retry_after_s", self.retry_after_s, 0.0, 86_400.0)
+        _number("burst_429", self.burst_429, 0, 1_000_000, integer=True)
+        total = sum(self.error_rates.values()) + self.drop_rate + self.slow_rate
+        if total > 1.0 + 1e-9:
+            raise ValueError(f"error_rates + drop_rate + slow_rate add up to {total:g}, more than 1")
+
+
+def _number(name: str, value: Any, lo: float, hi: float, *, integer: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{name}: expected a finite number, got {value!r}")
+    if integer and value != int(value):
+        raise ValueError(f"{name}: expected an integer, got {value!r}")
+    if not lo <= value <= hi:
+        raise ValueError(f"{name}: must be between {lo:g} and {hi:g}, got {value!r}")
+    return float(value)
 
 
 @dataclass
@@ -62,20 +116,29 @@ class FaultPlan:
 class Faults:
     def __init__(self, config: FaultConfig | None = None) -> None:
         self._lock = threading.Lock()
-        self.configure(config or FaultConfig())
         self.injected: dict[str, int] = {}
+        """Faults injected so far, by kind: ``latency``, ``slow``, ``drop`` or an HTTP status."""
+        self.configure(config or FaultConfig())
 
     def configure(self, config: FaultConfig) -> None:
+        config.validate()
         with self._lock:
             self.config = config
             self._rng = random.Random(config.seed)
 
-    def plan(self, path: str) -> FaultPlan:
-        cfg = self.config
-        plan = FaultPlan(delay_s=cfg.latency_ms / 1000.0)
-        if cfg.paths not in path:
-            return plan
+    def snapshot(self) -> dict[str, int]:
         with self._lock:
+            return dict(self.injected)
+
+    def plan(self, path: str) -> FaultPlan:
+        plan = FaultPlan()
+        with self._lock:
+            cfg = self.config
+            if cfg.paths not in path:
+                return plan
+            if cfg.latency_ms > 0:
+                plan.delay_s = cfg.latency_ms / 1000.0
+                self._count("latency")
             if cfg.burst_429 > 0:
                 cfg.burst_429 -= 1
                 plan.error_status, plan.retry_after_s = 429, cfg.retry_after_s

@@ -17,6 +17,7 @@ from .transport import AsyncEmulatorTransport, EmulatorTransport
 
 TEST_ACCOUNT = "acc-test"
 TEST_TOKEN = "test-token-0123456789"
+LOCAL_ORIGIN = LOCAL_BASE_URL.removesuffix("/client/v4")
 
 
 @pytest.fixture
@@ -46,6 +47,14 @@ def emu_gateway_client(emulator: Emulator) -> Iterator[httpx.Client]:
     """Raw httpx client based at the gateway host's ``/v1``."""
     with httpx.Client(transport=EmulatorTransport(emulator), base_url=LOCAL_GATEWAY_BASE_URL,
                       headers={"authorization": f"Bearer {TEST_TOKEN}"}) as client:
+        yield client
+
+
+@pytest.fixture
+def emu_origin_client(emulator: Emulator) -> Iterator[httpx.Client]:
+    """Raw httpx client based at the emulator's origin (``/client/v4``, ``/v1`` and ``/_emulator``
+    all reachable), with no default headers: tests choose their own credentials."""
+    with httpx.Client(transport=EmulatorTransport(emulator), base_url=LOCAL_ORIGIN) as client:
         yield client
 
 

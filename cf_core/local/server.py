@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .asgi import EmulatorApp
+from .asgi import EmulatorApp, quiet_intentional_drops
 from .emulator import Emulator
 
 
@@ -35,8 +36,12 @@ class RunningServer:
         """Value for ``CLOUDFLARE_AI_GATEWAY_BASE_URL``."""
         return f"{self.origin}/v1"
 
-    def stop(self) -> None:
+    def stop(self, graceful: bool = False) -> None:
+        """Stop serving. By default requests still in flight (an injected slow answer, say) are cut
+        rather than waited for; ``graceful=True`` lets them finish (up to 10 s)."""
         self._server.should_exit = True  # type: ignore[attr-defined]
+        if not graceful:
+            self._server.force_exit = True  # type: ignore[attr-defined]
         self._thread.join(timeout=10)
 
 
@@ -49,11 +54,21 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 def _config(emulator: Emulator, host: str, port: int, log_level: str) -> object:
     import uvicorn
 
-    return uvicorn.Config(EmulatorApp(emulator), host=host, port=port, log_level=log_level,
-                          lifespan="off", access_log=False, timeout_keep_alive=30, limit_concurrency=None)
+    config = uvicorn.Config(EmulatorApp(emulator), host=host, port=port, log_level=log_level,
+                            lifespan="off", access_log=False, timeout_keep_alive=30, limit_concurrency=None)
+    # uvicorn configures its loggers when the Config is built; the filter goes on afterwards.
+    quiet_intentional_drops()
+    return config
 
 
 def start_server(emulator: Emulator | None = None, host: str = "127.0.0.1", port: int = 0,
@@ -83,8 +98,15 @@ def running_server(emulator: Emulator | None = None, host: str = "127.0.0.1", po
         server.stop()
 
 
-def serve_forever(emulator: Emulator, host: str, port: int) -> None:
+def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    """A listening socket on ``host:port`` (0 picks a free port), for :func:`serve_forever`."""
+    return _bind(host, port)
+
+
+def serve_forever(emulator: Emulator, host: str, port: int, sock: socket.socket | None = None) -> None:
+    """Serve in the foreground until SIGINT/SIGTERM; pass ``sock`` from :func:`bind` to know the port first."""
     import uvicorn
 
-    sock = _bind(host, port)
-    uvicorn.Server(_config(emulator, host, port, "info")).run(sockets=[sock])  # type: ignore[arg-type]
+    sock = sock or _bind(host, port)
+    bound_port = sock.getsockname()[1]
+    uvicorn.Server(_config(emulator, host, bound_port, "info")).run(sockets=[sock])  # type: ignore[arg-type]

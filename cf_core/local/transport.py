@@ -109,7 +109,9 @@ class AsyncEmulatorTransport(httpx.AsyncBaseTransport):
         if delay:
             await asyncio.sleep(delay)
         try:
-            resp = self.emulator.respond(emu_req, plan)
+            # Handlers block (gateway retries and upstream delays sleep); keep the event loop free,
+            # as the ASGI front end does.
+            resp = await asyncio.to_thread(self.emulator.respond, emu_req, plan)
         except DropConnection:
             raise _dropped(request) from None
         return _build(resp, request, asynchronous=True)

@@ -1,0 +1,315 @@
+"""Local validation of everything sent to Vectorize, so bad input fails before any request.
+
+Every failure is an :class:`InvalidInputError` whose message names the item (its position in the
+batch and its id), the field and the limit; ``.field``, ``.limit`` and ``.item`` carry the same.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..errors import InvalidInputError
+from .types import PRESET_CONFIGS, Vector
+
+MAX_ID_BYTES = 64
+MAX_NAMESPACE_BYTES = 64
+MAX_INDEX_NAME_BYTES = 64
+MAX_METADATA_BYTES = 10 * 1024
+MAX_DIMENSIONS = 1536
+MAX_BATCH_SIZE = 5000
+"""Vectors per HTTP insert/upsert request."""
+MAX_TOP_K = 100
+MAX_TOP_K_WITH_VALUES = 50
+"""topK cap with ``returnValues`` or ``returnMetadata="all"``. Cloudflare's docs say 20, but the live
+service has been observed answering "max top K is 50" (code 40025); we enforce what the service
+enforces so that valid queries are not refused locally."""
+MAX_LIST_COUNT = 1000
+MAX_PROPERTY_NAME_CHARS = 512
+FLOAT32_MAX = 3.4028234663852886e38
+
+METRICS = ("cosine", "euclidean", "dot-product")
+RETURN_METADATA = ("none", "indexed", "all")
+METADATA_INDEX_TYPES = ("string", "number", "boolean")
+PRESETS = {name: dims for name, (dims, _metric) in PRESET_CONFIGS.items()}
+VECTOR_FIELDS = frozenset({"id", "values", "metadata", "namespace"})
+
+
+def _fail(message: str, field: str, limit: Any = None, item: Any = None) -> InvalidInputError:
+    return InvalidInputError(message, field=field, limit=limit, item=item)
+
+
+def utf8_size(text: str) -> int | None:
+    """UTF-8 length in bytes, or ``None`` for text that cannot be encoded (lone surrogates)."""
+    try:
+        return len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        return None
+
+
+def compact_json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def _where(index: int | None, vid: Any = None) -> str:
+    if index is None:
+        return ""
+    return f"vectors[{index}]" + (f" (id {vid!r})" if isinstance(vid, str) else "") + ": "
+
+
+def check_index_name(name: Any) -> str:
+    if not isinstance(name, str) or not name:
+        raise _fail(f"index name must be a non-empty string, got {name!r}", "index", MAX_INDEX_NAME_BYTES)
+    size = utf8_size(name)
+    if size is None or size > MAX_INDEX_NAME_BYTES:
+        raise _fail(f"index name {name[:80]!r} is {size} bytes in UTF-8; the limit is {MAX_INDEX_NAME_BYTES} "
+                    "bytes", "index", MAX_INDEX_NAME_BYTES, name)
+    if "/" in name or name in (".", ".."):
+        raise _fail(f"index name {name!r} must not contain '/' or be '.' / '..'", "index", item=name)
+    return name
+
+
+def check_id(vid: Any, *, field: str = "id", index: int | None = None) -> str:
+    where = _where(index)
+    if not isinstance(vid, str) or not vid:
+        raise _fail(f"{where}{field} must be a non-empty string, got {vid!r}", field, MAX_ID_BYTES, index)
+    size = utf8_size(vid)
+    if size is None:
+        raise _fail(f"{where}{field} {vid[:80]!r} is not valid Unicode text (lone surrogate)", field,
+                    MAX_ID_BYTES, index if index is not None else vid)
+    if size > MAX_ID_BYTES:
+        raise _fail(f"{where}{field} {vid[:80]!r} is {size} bytes in UTF-8; the limit is {MAX_ID_BYTES} bytes",
+                    field, MAX_ID_BYTES, index if index is not None else vid)
+    return vid
+
+
+def check_namespace(namespace: Any, *, index: int | None = None, vid: Any = None) -> str | None:
+    if namespace is None:
+        return None
+    where = _where(index, vid)
+    item = index if index is not None else namespace
+    if not isinstance(namespace, str) or not namespace:
+        raise _fail(f"{where}namespace must be a non-empty string of at most {MAX_NAMESPACE_BYTES} bytes, "
+                    f"got {namespace!r}", "namespace", MAX_NAMESPACE_BYTES, item)
+    size = utf8_size(namespace)
+    if size is None or size > MAX_NAMESPACE_BYTES:
+        raise _fail(f"{where}namespace {namespace[:80]!r} is {size} bytes in UTF-8; the limit is "
+                    f"{MAX_NAMESPACE_BYTES} bytes", "namespace", MAX_NAMESPACE_BYTES, item)
+    return namespace
+
+
+def _key_problem(key: Any) -> str | None:
+    if not isinstance(key, str):
+        return f"must be a string, got {type(key).__name__}"
+    if key == "":
+        return "must not be empty"
+    if "." in key:
+        return 'must not contain "." (a dot addresses nested fields in filters)'
+    if '"' in key:
+        return "must not contain '\"'"
+    if key.startswith("$"):
+        return 'must not start with "$"'
+    return None
+
+
+def _check_keys(value: Any, path: str, where: str, item: Any) -> None:
+    if isinstance(value, Mapping):
+        for key, inner in value.items():
+            problem = _key_problem(key)
+            if problem:
+                raise _fail(f"{where}metadata key {path}{key!r} {problem}", "metadata", item=item)
+            _check_keys(inner, f"{path}{key}.", where, item)
+    elif isinstance(value, list | tuple):
+        for inner in value:
+            _check_keys(inner, path, where, item)
+
+
+def check_metadata(metadata: Any, *, index: int | None = None, vid: Any = None) -> dict[str, Any] | None:
+    """Key rules (nested too), JSON-encodable with finite numbers, at most 10 KiB as compact JSON."""
+    if metadata is None:
+        return None
+    where = _where(index, vid)
+    item = index
+    if not isinstance(metadata, Mapping):
+        raise _fail(f"{where}metadata must be an object (a mapping), got {type(metadata).__name__}",
+                    "metadata", item=item)
+    _check_keys(metadata, "", where, item)
+    try:
+        encoded = compact_json(metadata)
+    except (TypeError, ValueError) as exc:
+        raise _fail(f"{where}metadata is not JSON-encodable with finite numbers: {exc}", "metadata",
+                    item=item) from None
+    size = utf8_size(encoded)
+    if size is None:
+        raise _fail(f"{where}metadata contains text that is not valid Unicode (lone surrogate)", "metadata",
+                    item=item)
+    if size > MAX_METADATA_BYTES:
+        raise _fail(f"{where}metadata is {size} bytes as compact JSON; the limit is {MAX_METADATA_BYTES} bytes "
+                    "(10 KiB)", "metadata", MAX_METADATA_BYTES, item)
+    return dict(metadata)
+
+
+def _bad_value(values: Sequence[Any]) -> tuple[int, Any] | None:
+    for i, v in enumerate(values):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            return i, v
+        try:
+            f = float(v)
+        except OverflowError:
+            return i, v
+        if not math.isfinite(f) or abs(f) > FLOAT32_MAX:
+            return i, v
+    return None
+
+
+def check_values(values: Any, *, field: str = "values", index: int | None = None, vid: Any = None) -> list[float]:
+    """A non-empty list of finite numbers within float32 range, as Python floats."""
+    where = _where(index, vid)
+    if hasattr(values, "tolist") and not isinstance(values, list):  # numpy arrays
+        values = values.tolist()
+    if isinstance(values, str | bytes) or not isinstance(values, Sequence):
+        raise _fail(f"{where}{field} must be a list of numbers, got {type(values).__name__}", field, item=index)
+    if not values:
+        raise _fail(f"{where}{field} must not be empty", field, item=index)
+    # Fast path for plain floats/ints: a few C-level passes instead of a Python loop per number.
+    kinds = set(map(type, values))
+    if kinds <= {float, int}:
+        try:
+            total, lo, hi = sum(values), min(values), max(values)
+            fine = math.isfinite(total) and lo >= -FLOAT32_MAX and hi <= FLOAT32_MAX
+        except OverflowError:  # an int beyond float range
+            fine = False
+        if fine:
+            return list(values) if kinds == {float} else [float(v) for v in values]
+    bad = _bad_value(values)
+    if bad is not None:
+        pos, value = bad
+        raise _fail(f"{where}{field}[{pos}] is {value!r}; values must be finite numbers within float32 range "
+                    f"(|v| <= {FLOAT32_MAX:.7g}, no NaN or infinity, no booleans)", field, FLOAT32_MAX, index)
+    return [float(v) for v in values]
+
+
+def check_dimensions(dimensions: Any, field: str = "dimensions") -> int:
+    if isinstance(dimensions, bool) or not isinstance(dimensions, int) or not 1 <= dimensions <= MAX_DIMENSIONS:
+        raise _fail(f"{field} must be an integer from 1 to {MAX_DIMENSIONS}, got {dimensions!r}", field,
+                    MAX_DIMENSIONS)
+    return dimensions
+
+
+def coerce_vector(raw: Any, index: int) -> Vector:
+    if isinstance(raw, Vector):
+        vid, values, metadata, namespace = raw.id, raw.values, raw.metadata, raw.namespace
+    elif isinstance(raw, Mapping):
+        unknown = set(raw) - VECTOR_FIELDS
+        if unknown:
+            raise _fail(f"vectors[{index}]: unknown field(s) {sorted(map(str, unknown))}; a vector has "
+                        f"{sorted(VECTOR_FIELDS)}", "vectors", item=index)
+        if "id" not in raw or "values" not in raw:
+            raise _fail(f"vectors[{index}]: a vector needs 'id' and 'values'", "vectors", item=index)
+        vid, values, metadata, namespace = raw["id"], raw["values"], raw.get("metadata"), raw.get("namespace")
+    else:
+        raise _fail(f"vectors[{index}] must be a Vector or a mapping, got {type(raw).__name__}", "vectors",
+                    item=index)
+    vid = check_id(vid, index=index)
+    return Vector.model_construct(
+        id=vid, values=check_values(values, index=index, vid=vid),
+        metadata=check_metadata(metadata, index=index, vid=vid),
+        namespace=check_namespace(namespace, index=index, vid=vid))
+
+
+def coerce_vectors(vectors: Any, *, dimensions: int | None = None) -> list[Vector]:
+    """Validate a whole write: each vector, equal lengths (= ``dimensions`` when given), unique ids."""
+    if isinstance(vectors, str | bytes | Mapping) or not isinstance(vectors, Sequence):
+        raise _fail(f"vectors must be a sequence of Vector or mappings, got {type(vectors).__name__}", "vectors")
+    if dimensions is not None:
+        check_dimensions(dimensions)
+    out: list[Vector] = []
+    seen: dict[str, int] = {}
+    expected = dimensions
+    for i, raw in enumerate(vectors):
+        vec = coerce_vector(raw, i)
+        if expected is None:
+            expected = len(vec.values)
+        elif len(vec.values) != expected:
+            source = "dimensions" if dimensions is not None else "the first vector's length"
+            raise _fail(f"vectors[{i}] (id {vec.id!r}): values has {len(vec.values)} dimensions; expected "
+                        f"{expected} ({source})", "values", expected, i)
+        first = seen.setdefault(vec.id, i)
+        if first != i:
+            raise _fail(f"vectors[{i}] (id {vec.id!r}): the id also appears at vectors[{first}]; ids must be "
+                        "unique within one write", "id", item=i)
+        out.append(vec)
+    return out
+
+
+def check_ids(ids: Any, field: str = "ids") -> list[str]:
+    if isinstance(ids, str) or not isinstance(ids, Sequence):
+        raise _fail(f"{field} must be a sequence of id strings, got {type(ids).__name__}", field)
+    out = []
+    for i, vid in enumerate(ids):
+        if not isinstance(vid, str) or not vid:
+            raise _fail(f"{field}[{i}] must be a non-empty string, got {vid!r}", field, MAX_ID_BYTES, i)
+        size = utf8_size(vid)
+        if size is None or size > MAX_ID_BYTES:
+            raise _fail(f"{field}[{i}] {vid[:80]!r} is {size} bytes in UTF-8; the limit is {MAX_ID_BYTES} bytes",
+                        field, MAX_ID_BYTES, i)
+        out.append(vid)
+    return out
+
+
+def check_top_k(top_k: Any, return_values: bool, return_metadata: str) -> int:
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= MAX_TOP_K:
+        raise _fail(f"top_k must be an integer from 1 to {MAX_TOP_K}, got {top_k!r}", "top_k", MAX_TOP_K)
+    if (return_values or return_metadata == "all") and top_k > MAX_TOP_K_WITH_VALUES:
+        raise _fail(f"top_k is {top_k}; with return_values=True or return_metadata='all' the limit is "
+                    f"{MAX_TOP_K_WITH_VALUES}", "top_k", MAX_TOP_K_WITH_VALUES)
+    return top_k
+
+
+def check_return_metadata(value: Any) -> str:
+    if value not in RETURN_METADATA:
+        raise _fail(f"return_metadata must be one of {', '.join(RETURN_METADATA)}, got {value!r} "
+                    "(booleans are the v1 form and are rejected by the v2 API)", "return_metadata",
+                    RETURN_METADATA)
+    return str(value)
+
+
+def check_batch(batch_size: Any, concurrency: Any) -> None:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= MAX_BATCH_SIZE:
+        raise _fail(f"batch_size must be an integer from 1 to {MAX_BATCH_SIZE}, got {batch_size!r}",
+                    "batch_size", MAX_BATCH_SIZE)
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise _fail(f"concurrency must be a positive integer, got {concurrency!r}", "concurrency")
+
+
+def check_timeout(value: Any, field: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        raise _fail(f"{field} must be a non-negative number of seconds, got {value!r}", field)
+    return float(value)
+
+
+def check_list_count(count: Any) -> int:
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_LIST_COUNT:
+        raise _fail(f"count must be an integer from 1 to {MAX_LIST_COUNT}, got {count!r}", "count", MAX_LIST_COUNT)
+    return count
+
+
+def check_property_name(name: Any) -> str:
+    if not isinstance(name, str) or not name or len(name) > MAX_PROPERTY_NAME_CHARS:
+        raise _fail(f"property_name must be a string of 1 to {MAX_PROPERTY_NAME_CHARS} characters, got {name!r}",
+                    "property_name", MAX_PROPERTY_NAME_CHARS)
+    for segment in name.split("."):
+        if not segment or '"' in segment or segment.startswith("$"):
+            raise _fail(f"property_name {name!r}: each dot-separated part must be non-empty, without '\"' "
+                        "and not starting with '$'", "property_name", item=name)
+    return name
+
+
+def check_index_type(index_type: Any) -> str:
+    if index_type not in METADATA_INDEX_TYPES:
+        raise _fail(f"index_type must be one of {', '.join(METADATA_INDEX_TYPES)}, got {index_type!r}",
+                    "index_type", METADATA_INDEX_TYPES)
+    return str(index_type)

@@ -1,0 +1,81 @@
+"""LlamaIndex nodes <-> Vectorize vectors (id = node id, the node itself in the metadata)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from llama_index.core.schema import BaseNode
+from llama_index.core.vector_stores.utils import metadata_dict_to_node, node_to_metadata_dict
+
+from cf_core.errors import InvalidInputError
+
+MAX_METADATA_BYTES = 10 * 1024
+MAX_ID_BYTES = 64
+# node_to_metadata_dict writes the ref doc id three times; one copy is enough here (filters on the
+# other two names are mapped onto it), which saves bytes against the 10 KiB limit.
+_DUPLICATE_KEYS = ("document_id", "doc_id")
+
+
+def metadata_size(metadata: dict[str, Any]) -> int:
+    """Bytes of the metadata as Vectorize counts them (compact UTF-8 JSON)."""
+    return len(json.dumps(metadata, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+
+
+def node_to_vector(node: BaseNode, namespace: str | None) -> dict[str, Any]:
+    """The Vectorize vector for ``node``; raises InvalidInputError naming the node for any limit."""
+    node_id = node.node_id
+    if len(node_id.encode("utf-8")) > MAX_ID_BYTES:
+        raise InvalidInputError(
+            f"node id {node_id[:80]!r} is {len(node_id.encode('utf-8'))} bytes; Vectorize vector ids are "
+            f"limited to {MAX_ID_BYTES} bytes", field="node_id", limit=MAX_ID_BYTES, item=node_id)
+    if node.embedding is None:
+        raise InvalidInputError(f"node {node_id!r} has no embedding; embed nodes before adding them",
+                                field="embedding", item=node_id)
+    metadata = node_to_metadata_dict(node, remove_text=False, flat_metadata=False)
+    for key in _DUPLICATE_KEYS:
+        metadata.pop(key, None)
+    size = metadata_size(metadata)
+    if size > MAX_METADATA_BYTES:
+        raise InvalidInputError(
+            f"node {node_id!r}: its metadata (the node's text and JSON included) is {size} bytes, over "
+            f"Vectorize's limit of {MAX_METADATA_BYTES} bytes (10 KiB) per vector; use a smaller "
+            "chunk_size or fewer/smaller metadata fields", field="metadata", limit=MAX_METADATA_BYTES,
+            item=node_id)
+    vector: dict[str, Any] = {"id": node_id, "values": list(node.embedding), "metadata": metadata}
+    if namespace is not None:
+        vector["namespace"] = namespace
+    return vector
+
+
+def vector_to_node(metadata: dict[str, Any] | None, vector_id: str,
+                   values: Sequence[float] | None = None) -> BaseNode:
+    if not metadata or "_node_content" not in metadata:
+        raise ValueError(f"vector {vector_id!r} has no LlamaIndex node in its metadata "
+                         "(was it written by another client?)")
+    node = metadata_dict_to_node(metadata)
+    if values:
+        node.embedding = list(values)
+    return node
+
+
+def similarity(metric: str, query: Sequence[float], values: Sequence[float]) -> float:
+    """Higher-is-better similarity, on the same scale :func:`similarity_from_score` gives."""
+    dot = sum(a * b for a, b in zip(query, values, strict=True))
+    if metric == "dot-product":
+        return dot
+    if metric == "euclidean":
+        return 1.0 / (1.0 + math.sqrt(sum((a - b) ** 2 for a, b in zip(query, values, strict=True))))
+    norms = math.sqrt(sum(a * a for a in query)) * math.sqrt(sum(b * b for b in values))
+    return dot / norms if norms else 0.0
+
+
+def similarity_from_score(metric: str, score: float) -> float:
+    """Vectorize's score as a higher-is-better similarity: cosine similarity, dot product, 1/(1+L2)."""
+    if metric == "dot-product":
+        return -score  # Vectorize reports the negated dot product
+    if metric == "euclidean":
+        return 1.0 / (1.0 + max(0.0, score))
+    return score

@@ -1,0 +1,100 @@
+"""``CloudflareWorkersAIEmbedding``: LlamaIndex embeddings from Workers AI (bge models and friends)."""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from typing import Any, Literal
+
+from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
+from pydantic import Field, PrivateAttr
+
+from cf_core import catalog
+from cf_core.workers_ai import EmbeddingResult
+
+from ._client import CloudflareConnection
+
+DEFAULT_EMBED_MODEL = "@cf/baai/bge-base-en-v1.5"
+MAX_BATCH = 100
+
+
+class CloudflareWorkersAIEmbedding(CloudflareConnection, BaseEmbedding):
+    """Text embeddings from a Workers AI model, batched (<= 100 texts per request).
+
+    ``query_instruction`` / ``text_instruction`` are prefixed to queries / documents when set (some
+    retrieval models want e.g. "Represent this sentence for searching relevant passages: ").
+    Async batches run at most ``max_concurrency`` requests at once.
+    """
+
+    model_name: str = Field(default=DEFAULT_EMBED_MODEL, description="Workers AI embedding model id.")
+    embed_batch_size: int = Field(default=MAX_BATCH, gt=0, le=MAX_BATCH)
+    pooling: Literal["mean", "cls"] | None = Field(
+        default=None, description="bge pooling; mean (service default) and cls are not compatible.")
+    query_instruction: str | None = Field(default=None)
+    text_instruction: str | None = Field(default=None)
+    max_concurrency: int = Field(default=4, ge=1, description="Concurrent requests for async batches.")
+
+    # One semaphore per event loop: asyncio primitives must not cross loops.
+    _semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = PrivateAttr(
+        default_factory=weakref.WeakKeyDictionary)
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "CloudflareWorkersAIEmbedding"
+
+    @property
+    def dimensions(self) -> int | None:
+        """The model's output size from the catalog (``None`` if unknown)."""
+        return catalog.info(self.model_name).dimensions
+
+    def _kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"batch_size": MAX_BATCH}
+        if self.pooling is not None:
+            kwargs["pooling"] = self.pooling
+        if self.gateway_arg is not None:
+            kwargs["gateway"] = self.gateway_arg
+        return kwargs
+
+    @staticmethod
+    def _prefixed(prefix: str | None, texts: list[str]) -> list[str]:
+        return [f"{prefix}{t}" for t in texts] if prefix else texts
+
+    def _vectors(self, result: EmbeddingResult) -> list[Embedding]:
+        self.record_usage(result.model or self.model_name, result.usage, result.gateway)
+        return [list(v) for v in result.vectors]
+
+    def _embed(self, texts: list[str], prefix: str | None) -> list[Embedding]:
+        if not texts:
+            return []
+        result = self.client.workers_ai.embed(self.model_name, self._prefixed(prefix, texts), **self._kwargs())
+        return self._vectors(result)
+
+    async def _aembed(self, texts: list[str], prefix: str | None) -> list[Embedding]:
+        if not texts:
+            return []
+        loop = asyncio.get_running_loop()
+        semaphore = self._semaphores.get(loop)
+        if semaphore is None:
+            semaphore = self._semaphores[loop] = asyncio.Semaphore(self.max_concurrency)
+        async with semaphore:
+            result = await self.async_client.workers_ai.embed(
+                self.model_name, self._prefixed(prefix, texts), **self._kwargs())
+        return self._vectors(result)
+
+    def _get_query_embedding(self, query: str) -> Embedding:
+        return self._embed([query], self.query_instruction)[0]
+
+    async def _aget_query_embedding(self, query: str) -> Embedding:
+        return (await self._aembed([query], self.query_instruction))[0]
+
+    def _get_text_embedding(self, text: str) -> Embedding:
+        return self._embed([text], self.text_instruction)[0]
+
+    async def _aget_text_embedding(self, text: str) -> Embedding:
+        return (await self._aembed([text], self.text_instruction))[0]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[Embedding]:
+        return self._embed(list(texts), self.text_instruction)
+
+    async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
+        return await self._aembed(list(texts), self.text_instruction)

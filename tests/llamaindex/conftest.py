@@ -1,0 +1,86 @@
+"""Fixtures for the LlamaIndex adapter tests: an in-process emulator, core clients on it that record
+every request (so tests can check the wire), and the adapter objects wired to those clients.
+LlamaIndex's global defaults (OpenAI) are replaced for every test, so nothing falls back to them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+from li_support import CHAT_MODEL, EMBED_DIMS, EMBED_MODEL, Wire, _AsyncRecording, _Recording
+from llama_index.core import Settings
+
+from cf_core import AsyncCloudflareClient, CloudflareClient
+from cf_core.local import (
+    LOCAL_ACCOUNT_ID,
+    LOCAL_API_TOKEN,
+    LOCAL_BASE_URL,
+    LOCAL_GATEWAY_BASE_URL,
+    AsyncEmulatorTransport,
+    Emulator,
+    EmulatorTransport,
+)
+from cf_llamaindex import CloudflareWorkersAI, CloudflareWorkersAIEmbedding
+
+_LOCAL = {"account_id": LOCAL_ACCOUNT_ID, "api_token": LOCAL_API_TOKEN, "base_url": LOCAL_BASE_URL,
+          "gateway_base_url": LOCAL_GATEWAY_BASE_URL, "max_retries": 0}
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    emu = Emulator()
+    yield emu
+    emu.close()
+
+
+@pytest.fixture
+def wire() -> Wire:
+    return Wire()
+
+
+@pytest.fixture
+def client(emulator: Emulator, wire: Wire) -> Iterator[CloudflareClient]:
+    with CloudflareClient(transport=_Recording(EmulatorTransport(emulator), wire), **_LOCAL) as c:
+        yield c
+
+
+@pytest.fixture
+async def aclient(emulator: Emulator, wire: Wire) -> AsyncIterator[AsyncCloudflareClient]:
+    async with AsyncCloudflareClient(transport=_AsyncRecording(AsyncEmulatorTransport(emulator), wire),
+                                     **_LOCAL) as c:
+        yield c
+
+
+@pytest.fixture
+def llm(client: CloudflareClient, aclient: AsyncCloudflareClient) -> CloudflareWorkersAI:
+    return CloudflareWorkersAI(model=CHAT_MODEL, client=client, async_client=aclient)
+
+
+@pytest.fixture
+def embed_model(client: CloudflareClient, aclient: AsyncCloudflareClient) -> CloudflareWorkersAIEmbedding:
+    return CloudflareWorkersAIEmbedding(model_name=EMBED_MODEL, client=client, async_client=aclient)
+
+
+@pytest.fixture(autouse=True)
+def _no_openai_defaults() -> Iterator[None]:
+    """Fail loudly instead of reaching for OpenAI if a test forgets to pass its models."""
+    from llama_index.core.embeddings.mock_embed_model import MockEmbedding
+    from llama_index.core.llms.mock import MockLLM
+
+    class _Forbidden(MockLLM):
+        def complete(self, *args: Any, **kwargs: Any) -> Any:
+            raise AssertionError("a test reached Settings.llm; pass llm= explicitly")
+
+        def chat(self, *args: Any, **kwargs: Any) -> Any:
+            raise AssertionError("a test reached Settings.llm; pass llm= explicitly")
+
+    class _ForbiddenEmbedding(MockEmbedding):
+        def _get_vector(self) -> list[float]:
+            raise AssertionError("a test reached Settings.embed_model; pass embed_model= explicitly")
+
+    Settings.llm = _Forbidden()
+    Settings.embed_model = _ForbiddenEmbedding(embed_dim=EMBED_DIMS)
+    yield
+    Settings._llm = None
+    Settings._embed_model = None
