@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Self
 
 from pydantic import (
     AliasChoices,
@@ -25,7 +25,7 @@ from pydantic import (
 )
 
 from cf_core import AsyncCloudflareClient, CloudflareClient, Gateway
-from cf_core.config import ACCOUNT_ENV, BASE_URL_ENV, TOKEN_ENV
+from cf_core.config import ACCOUNT_ENV, BASE_URL_ENV, GATEWAY_ID_ENV, TOKEN_ENV
 
 __all__ = ["CloudflareClientMixin"]
 
@@ -56,7 +56,8 @@ class CloudflareClientMixin(BaseModel):
     base_url: str | None = None
     """API base URL, e.g. ``https://api.cloudflare.com/client/v4`` (env ``CLOUDFLARE_BASE_URL``)."""
     ai_gateway: str | Gateway | None = None
-    """Route calls through this AI Gateway: a gateway id or a :class:`cf_core.Gateway` with options."""
+    """Route calls through this AI Gateway: a gateway id or a :class:`cf_core.Gateway` with options
+    (env ``CLOUDFLARE_AI_GATEWAY_ID``)."""
     timeout: float | None = None
     """Seconds per request (``None``: the core default)."""
     max_retries: int | None = None
@@ -86,7 +87,18 @@ class CloudflareClientMixin(BaseModel):
                 values["api_token"] = token
         if values.get("base_url") is None:
             values["base_url"] = _from_env(BASE_URL_ENV)
+        if values.get("ai_gateway") is None:
+            values["ai_gateway"] = _from_env(GATEWAY_ID_ENV)
         return values
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        # Copies share the core clients (connection pools are not copyable, nor worth copying).
+        memo = {} if memo is None else memo
+        for shared in (self.client, self.async_client, self._built_sync, self._built_async):
+            if shared is not None:
+                memo.setdefault(id(shared), shared)
+        memo.setdefault(id(self._client_lock), threading.Lock())
+        return super().__deepcopy__(memo)
 
     def _gateway(self) -> Gateway | None:
         """This component's gateway (``None``: whatever the core client's default is)."""

@@ -8,7 +8,8 @@ catching either keeps working. The combined classes are built once at import, na
 class and registered in this module, so they pickle.
 
 Errors LangChain has no type for (local ``InvalidInputError``, guardrails/DLP blocks, conflicts)
-are raised unchanged.
+are raised unchanged, except input found to overflow the context window (locally or by the
+service), which also becomes a ``ContextOverflowError``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from langchain_core import exceptions as lc
 
 from cf_core import errors as cf
 
-__all__ = ["CloudflareContextOverflowError", "map_errors", "to_langchain_error", "wrap_aiter", "wrap_iter"]
+__all__ = ["CloudflareContextOverflowError", "CloudflareInputContextOverflowError", "map_errors", "to_langchain_error", "wrap_aiter", "wrap_iter"]
 
 T = TypeVar("T")
 
@@ -81,6 +82,10 @@ CloudflareContextOverflowError = _register(
     "CloudflareContextOverflowError", (cf.BadRequestError, lc.ContextOverflowError),
     {"__doc__": "The input is longer than the model's context window (HTTP 400)."})
 
+CloudflareInputContextOverflowError = _register(
+    "CloudflareInputContextOverflowError", (cf.InvalidInputError, lc.ContextOverflowError),
+    {"__doc__": "The input is far longer than the model's context window (found before sending)."})
+
 _CONTEXT_OVERFLOW = re.compile(
     r"context (length|window)|maximum context|too many (input )?tokens|prompt is too long|"
     r"input (is )?too long|exceeds? the (model'?s? )?(maximum|max|context)", re.I)
@@ -91,8 +96,11 @@ def to_langchain_error(exc: BaseException) -> BaseException:
     if not isinstance(exc, cf.CloudflareError) or isinstance(exc, lc.ModelError):
         return exc
     target: type[cf.CloudflareError] | None
-    if type(exc) is cf.BadRequestError and _CONTEXT_OVERFLOW.search(exc.message or ""):
+    overflow = bool(_CONTEXT_OVERFLOW.search(exc.message or ""))
+    if type(exc) is cf.BadRequestError and overflow:
         target = CloudflareContextOverflowError
+    elif type(exc) is cf.InvalidInputError and overflow:
+        target = CloudflareInputContextOverflowError
     else:
         target = _COMBINED.get(type(exc))
     if target is None:

@@ -245,7 +245,8 @@ def mmr(spec: StoreSpec, *, query: str | None = None, vector: Sequence[float] | 
     """Maximal marginal relevance, computed here from the candidates' values (Vectorize has no MMR).
 
     ``fetch_k`` candidates (at most Vectorize's cap for queries that return values) are fetched with
-    their vectors; ``k`` of them are chosen trading similarity to the query for diversity.
+    their vectors; ``k`` of them are chosen trading similarity to the query for diversity (LangChain's
+    ``maximal_marginal_relevance``, which measures both with cosine similarity whatever the index metric).
     """
     k = _check_k(k)
     if k > MAX_TOP_K_WITH_VALUES:

@@ -44,7 +44,8 @@ DEFAULT_MODEL = "@cf/meta/llama-3.3-70b-instruct-fp8-fast"
 _SAMPLING = ("temperature", "max_tokens", "top_p", "top_k", "seed", "repetition_penalty",
              "frequency_penalty", "presence_penalty")
 # Everything else a call may carry (bound by bind_tools / with_structured_output, or passed to invoke).
-_CALL_ONLY = ("model", "tools", "tool_choice", "json_schema", "json_mode", "lora", "model_kwargs")
+_CALL_ONLY = ("model", "tools", "tool_choice", "json_schema", "json_mode", "response_format", "lora",
+              "model_kwargs")
 # Keywords LangChain itself may pass along that never reach the request.
 _IGNORED = ("stream", "ls_structured_output_format", "structured_output_format")
 
@@ -183,6 +184,8 @@ class ChatCloudflareWorkersAI(CloudflareClientMixin, BaseChatModel):
                 args[name] = kwargs[name]
         if kwargs.get("json_mode"):
             args["json_mode"] = True
+        if kwargs.get("response_format") is not None:
+            args.update(_response_format(kwargs["response_format"]))
         extra = {**self.model_kwargs, **(kwargs.get("model_kwargs") or {})}
         if extra:
             args["extra"] = extra
@@ -247,6 +250,11 @@ class ChatCloudflareWorkersAI(CloudflareClientMixin, BaseChatModel):
         enforces a *named* tool server-side but treats ``"required"`` as advisory, so ``"any"`` with
         a single tool is sent as that tool's name.
         """
+        kwargs.pop("strict", None)  # accepted for compatibility; Workers AI has no strict switch
+        unknown = sorted(set(kwargs) - set(_SAMPLING) - set(_CALL_ONLY) - set(_IGNORED))
+        if unknown:
+            raise InvalidInputError(f"unknown argument(s) for bind_tools: {', '.join(unknown)}",
+                                    field=unknown[0], item=unknown)
         formatted = [convert_to_openai_tool(t) for t in tools]
         names = [t["function"]["name"] for t in formatted]
         choice = _tool_choice(tool_choice, names)
@@ -285,6 +293,17 @@ class ChatCloudflareWorkersAI(CloudflareClientMixin, BaseChatModel):
 
     def get_num_tokens(self, text: str) -> int:
         return len(_TOKEN_PIECE.findall(text))
+
+
+def _response_format(value: Any) -> dict[str, Any]:
+    """OpenAI's ``response_format`` (as LangChain agents send it) as core JSON-mode arguments."""
+    kind = value.get("type") if isinstance(value, Mapping) else None
+    if kind == "json_object":
+        return {"json_mode": True}
+    if kind == "json_schema":
+        return {"json_schema": value}
+    raise InvalidInputError("response_format must be {'type': 'json_object'} or {'type': 'json_schema', "
+                            "'json_schema': {...}}", field="response_format", item=value)
 
 
 def _tool_choice(choice: dict[str, Any] | str | bool | None, names: list[str]) -> dict[str, Any] | str | None:

@@ -1,6 +1,6 @@
 """``CloudflareToolSpec``: Workers AI and Vectorize as agent tools (each with a sync and async form)."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: tool descriptions show the signatures as written.
 
 import tempfile
 import uuid
@@ -11,7 +11,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.tools.tool_spec.base import BaseToolSpec
 from llama_index.core.vector_stores.types import VectorStoreQuery, VectorStoreQueryResult
 
-from cf_core import AsyncCloudflareClient, CloudflareClient, Gateway
+from cf_core import AsyncCloudflareClient, CloudflareClient, Gateway, catalog
 from cf_core.errors import InvalidInputError
 from cf_core.usage import UsageTracker
 from cf_core.workers_ai import (
@@ -75,6 +75,13 @@ class CloudflareToolSpec(BaseToolSpec):
         gateway = self._conn.gateway_arg
         return {"gateway": gateway} if gateway is not None else {}
 
+    def _image_kwargs(self, width: int | None, height: int | None) -> dict[str, Any]:
+        # Sizes are dropped for models without size control (flux), so an agent's guess cannot fail the call.
+        kwargs = self._gateway()
+        if catalog.info(self.image_model).accepts_size is not False:
+            kwargs.update({k: v for k, v in (("width", width), ("height", height)) if v is not None})
+        return kwargs
+
     # -- image ----------------------------------------------------------------------------------
 
     def _save_image(self, result: ImageResult, prompt: str) -> str:
@@ -91,17 +98,17 @@ class CloudflareToolSpec(BaseToolSpec):
 
         Args:
             prompt: What the image should show.
-            width: Image width in pixels (optional).
-            height: Image height in pixels (optional).
+            width: Image width in pixels (optional; ignored by models without size control).
+            height: Image height in pixels (optional; ignored by models without size control).
         """
         result = self._conn.client.workers_ai.generate_image(
-            self.image_model, prompt, width=width, height=height, **self._gateway())
+            self.image_model, prompt, **self._image_kwargs(width, height))
         return self._save_image(result, prompt)
 
     async def agenerate_image(self, prompt: str, width: int | None = None, height: int | None = None) -> str:
         """Generate an image from a text description and save it to a file (async)."""
         result = await self._conn.async_client.workers_ai.generate_image(
-            self.image_model, prompt, width=width, height=height, **self._gateway())
+            self.image_model, prompt, **self._image_kwargs(width, height))
         return self._save_image(result, prompt)
 
     # -- speech ---------------------------------------------------------------------------------

@@ -203,7 +203,7 @@ class CloudflareVectorizeVectorStore(CloudflareConnection, BasePydanticVectorSto
             return VectorStoreQueryResult(nodes=[], similarities=[], ids=[])
         info = yield from self._index_plan()
         embedding = list(query.query_embedding)
-        if query.node_ids is not None:
+        if query.node_ids:  # VectorStoreIndex passes [] to mean "no restriction"
             return (yield from self._node_ids_query_plan(query, embedding, flt, info))
         yield from self._require_indexed(flt)
         if query.mode == VectorStoreQueryMode.MMR:

@@ -7,10 +7,11 @@ async transports only send them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, Protocol, TypeVar
+
+from pydantic_core import from_json
 
 from ..errors import CloudflareError
 from ..gateway import Gateway, GatewayInfo
@@ -58,7 +59,8 @@ class RawResponse:
 
     def json(self) -> Any:
         try:
-            return json.loads(self.content)
+            # pydantic-core's parser is several times faster than json.loads on large float arrays.
+            return from_json(self.content)
         except (ValueError, UnicodeDecodeError) as exc:
             raise CloudflareError(f"expected JSON from Cloudflare but could not parse it: {exc}; "
                                   f"body starts {self.content[:120]!r}", status=self.status) from None

@@ -279,7 +279,9 @@ class SyncTransport(TransportBase):
             time.sleep(effect.seconds)
             return None
         if isinstance(effect, Pace):
-            time.sleep(self.pace_delay(effect))
+            delay = self.pace_delay(effect)
+            if delay > 0:
+                time.sleep(delay)
             return None
         if isinstance(effect, Gather):
             return self._gather(effect)
@@ -398,7 +400,9 @@ class AsyncTransport(TransportBase):
             await asyncio.sleep(effect.seconds)
             return None
         if isinstance(effect, Pace):
-            await asyncio.sleep(self.pace_delay(effect))
+            delay = self.pace_delay(effect)
+            if delay > 0:
+                await asyncio.sleep(delay)
             return None
         if isinstance(effect, Gather):
             return await self._gather(effect)

@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .router import Router
@@ -123,8 +124,9 @@ class KVState:
     def __init__(self, config: EmulatorConfig) -> None:
         target = ":memory:"
         if config.data_dir is not None:
-            config.data_dir.mkdir(parents=True, exist_ok=True)
-            target = str(config.data_dir / "kv.sqlite3")
+            data_dir = Path(config.data_dir)
+            data_dir.mkdir(parents=True, exist_ok=True)
+            target = str(data_dir / "kv.sqlite3")
         self.conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
         if target != ":memory:":
             self.conn.execute("PRAGMA journal_mode=WAL")

@@ -12,6 +12,8 @@ from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from pydantic_core import to_json
+
 from ..errors import APIError, PartialWriteError
 from ..http import Call, Effect, Gather, Op, RawResponse, unwrap
 from . import validation as V
@@ -25,8 +27,12 @@ DEFAULT_POLL_INTERVAL_S = 0.2
 
 
 def encode_ndjson(vectors: Sequence[Vector]) -> bytes:
-    """One compact JSON object per line, UTF-8, newline-terminated."""
-    return "".join(V.compact_json(v.to_wire()) + "\n" for v in vectors).encode("utf-8")
+    """One compact JSON object per line, UTF-8, newline-terminated.
+
+    Values were checked finite when the vectors were validated; pydantic-core's encoder writes float
+    arrays several times faster than the json module, which matters at 5000 x 768 floats per batch.
+    """
+    return b"".join(to_json(v.to_wire()) + b"\n" for v in vectors)
 
 
 def mutation_id(raw: RawResponse) -> str:
@@ -103,7 +109,7 @@ def run_write(plan: WritePlan) -> Generator[Effect, Any, MutationResult]:
         raise PartialWriteError(
             f"Vectorize {plan.kind} into {plan.index!r} failed part-way: {len(written)} vectors in {ok} of "
             f"{len(batches)} batches were accepted, {len(failed)} were not (see .written_ids / .failed_ids). "
-            f"First error: {errors[0]}. Running the same upsert again completes the write without duplicates.",
+            f"First error: {errors[0]}. Running the same {plan.kind} again completes the write without duplicates.",
             written_ids=written, failed_ids=failed, mutation_ids=mutation_ids, cause=errors[0])
     if plan.wait:
         yield from wait_op(plan.index, mutation_ids[-1], plan.wait_timeout, DEFAULT_POLL_INTERVAL_S)

@@ -71,7 +71,7 @@ def _parse(model: str, count: int, pooling: str | None, default_pooling: str | N
         raise CloudflareError(f"embeddings answer from {model} has no vectors (keys: {sorted(result)})")
     if len(vectors) != count:
         raise CloudflareError(f"{model} returned {len(vectors)} vectors for {count} texts")
-    vecs = [[float(x) for x in v] for v in vectors]
+    vecs: list[list[float]] = vectors  # EmbeddingResult's validation coerces any integer to float
     dim = len(vecs[0]) if vecs else 0
     found = result.get("pooling")
     return EmbeddingResult(model=model, vectors=vecs, shape=(len(vecs), dim),

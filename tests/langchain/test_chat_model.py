@@ -320,3 +320,49 @@ def test_token_counting_needs_no_tokenizer_download() -> None:
     assert 0 < short < long
     assert len(llm.get_token_ids("Hello world")) == short
     assert llm.get_num_tokens_from_messages([HumanMessage("Hello world")]) >= short
+
+
+# -- compatibility with LangChain agents' calls -----------------------------------------------
+
+
+def test_openai_response_format_from_agents_maps_to_json_mode(wire: Wire) -> None:
+    schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+    llm = chat(wire)
+    llm.bind_tools([get_weather], strict=True, response_format={
+        "type": "json_schema", "json_schema": {"name": "Answer", "schema": schema, "strict": True}}).invoke("Paris.")
+    llm.invoke("Paris.", response_format={"type": "json_object"})
+    first, second = wire.bodies()
+    assert first["response_format"] == {"type": "json_schema", "json_schema": schema}
+    assert second["response_format"] == {"type": "json_object"}
+    with pytest.raises(InvalidInputError, match="response_format"):
+        llm.invoke("Paris.", response_format={"type": "text"})
+
+
+def test_unknown_bind_tools_argument_fails_at_bind_time(wire: Wire) -> None:
+    with pytest.raises(InvalidInputError, match="parallel_tool_calls"):
+        chat(wire).bind_tools([get_weather], parallel_tool_calls=False)
+
+
+def test_deepcopy_shares_the_core_clients(wire: Wire) -> None:
+    import copy
+
+    llm = chat(wire)
+    clone = copy.deepcopy(llm)
+    assert clone.client is llm.client and clone is not llm
+    assert clone.invoke("Rome is in Italy. Where is Rome?").text == llm.invoke("Rome is in Italy. Where is Rome?").text
+
+
+def test_gateway_id_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLOUDFLARE_AI_GATEWAY_ID", "env-gw")
+    llm = ChatCloudflareWorkersAI(account_id="a", api_token="t")
+    assert llm.ai_gateway == "env-gw"
+    assert llm._identifying_params["gateway"] == {"id": "env-gw"}
+    assert ChatCloudflareWorkersAI(ai_gateway="explicit").ai_gateway == "explicit"
+
+
+def test_oversized_input_is_a_context_overflow_before_sending(wire: Wire) -> None:
+    huge = "word " * 60_000  # far past Llama 3.3's 24k-token window
+    with pytest.raises(ContextOverflowError) as info:
+        chat(wire).invoke(huge)
+    assert isinstance(info.value, InvalidInputError) and info.value.limit == 24000
+    assert wire.requests == []

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 LLAMA = "@cf/meta/llama-3.3-70b-instruct-fp8-fast"  # flat tool calls
 SCOUT = "@cf/meta/llama-4-scout-17b-16e-instruct"  # OpenAI-style tool calls
+MISTRAL = "@cf/mistralai/mistral-small-3.1-24b-instruct"  # flat, nine-character tool call ids
 PROMPT = "The Rhine flows through Basel. Which river flows through Basel?"
 
 
@@ -69,7 +70,7 @@ def test_stream_matches_invoke(wire: Wire) -> None:
     assert merge(list(llm.stream(PROMPT))).text == llm.invoke(PROMPT).text
 
 
-@pytest.mark.parametrize("model", [LLAMA, SCOUT])
+@pytest.mark.parametrize("model", [LLAMA, SCOUT, MISTRAL])
 def test_streamed_tool_calls_have_indices_and_merge(wire: Wire, model: str) -> None:
     llm = chat(wire, model=model).bind_tools([get_weather, get_population])
     chunks = list(llm.stream("What is the weather in Oslo and the population of Oslo?"))

@@ -7,12 +7,16 @@ the engine, sync, async and streaming. Embeddings are the emulator's lexical has
 from __future__ import annotations
 
 import pytest
+from li_support import EMBED_DIMS, Wire, make_store
 from llama_index.core import Document, StorageContext, VectorStoreIndex
 from llama_index.core.vector_stores.types import MetadataFilter, MetadataFilters
 
 from cf_core import AsyncCloudflareClient, CloudflareClient
-from cf_llamaindex import CloudflareVectorizeVectorStore, CloudflareWorkersAI, CloudflareWorkersAIEmbedding
-from li_support import EMBED_DIMS, Wire, make_store
+from cf_llamaindex import (
+    CloudflareVectorizeVectorStore,
+    CloudflareWorkersAI,
+    CloudflareWorkersAIEmbedding,
+)
 
 DOCS = [
     Document(text="The lighthouse on Vela Island is painted cobalt blue and was built in 1871.",

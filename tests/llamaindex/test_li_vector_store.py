@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from li_support import Wire
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 from llama_index.core.vector_stores.types import (
     FilterCondition,
@@ -25,7 +26,6 @@ from cf_core import AsyncCloudflareClient, CloudflareClient
 from cf_core.errors import InvalidInputError
 from cf_core.local import Emulator
 from cf_llamaindex import CloudflareVectorizeVectorStore
-from li_support import Wire
 
 W1_A = "AF3BE6C4-5F43-4D74-B075-6B0E07900DE8"
 W2_C = "7D9CD555-846C-445C-A9DD-F8924A01411D"
@@ -64,7 +64,7 @@ def _q(filters: list[MetadataFilter] | None = None, top_k: int = 3, condition: F
                             **kwargs)
 
 
-def F(key: str, value: Any, op: FilterOperator = FilterOperator.EQ) -> MetadataFilter:  # noqa: N802
+def F(key: str, value: Any, op: FilterOperator = FilterOperator.EQ) -> MetadataFilter:
     return MetadataFilter(key=key, value=value, operator=op)
 
 
@@ -108,7 +108,7 @@ def test_query_with_contradictive_filter_returns_no_matches(store: CloudflareVec
 
 def test_query_with_filter_on_unknown_field(store: CloudflareVectorizeVectorStore,
                                             client: CloudflareClient) -> None:
-    with pytest.raises(InvalidInputError, match="'unknown_field'.*create_metadata_indexes") as err:
+    with pytest.raises(InvalidInputError, match=r"'unknown_field'.*create_metadata_indexes") as err:
         store.query(_q([F("unknown_field", "c")]))
     assert err.value.field == "filters"
     lenient = CloudflareVectorizeVectorStore(index_name="simple", client=client, check_metadata_indexes=False)
@@ -294,7 +294,7 @@ def test_delete_without_ref_doc_index_explains_what_to_do(client: CloudflareClie
     client.vectorize.create_index("bare", dimensions=2)
     store = CloudflareVectorizeVectorStore(index_name="bare", client=client)
     store.add(_nodes())
-    with pytest.raises(InvalidInputError, match="ref_doc_id.*create_metadata_indexes"):
+    with pytest.raises(InvalidInputError, match=r"ref_doc_id.*create_metadata_indexes"):
         store.delete("test-1")
     assert store.create_metadata_indexes() == ["ref_doc_id"]
     assert store.create_metadata_indexes() == []  # idempotent

@@ -110,7 +110,7 @@ def test_missing_index_is_3000_with_http_400(emu_client: httpx.Client, method: s
     assert resp.status_code == 400
     code, message = _error(resp)
     assert code == 3000
-    assert message == 'vectorize.index.not_found - Index name "ghost" not found'
+    assert message == 'vectorize.index.not_found - Index name "ghost"'
 
 
 def test_deleted_name_can_be_reused_without_old_vectors(emu_client: httpx.Client) -> None:

@@ -57,7 +57,7 @@ def index_error(code: int, kind: str, detail: str) -> ApiError:
 
 
 def not_found(name: str) -> ApiError:
-    return index_error(INDEX_NOT_FOUND, "index.not_found", f'Index name "{name}" not found')
+    return index_error(INDEX_NOT_FOUND, "index.not_found", f'Index name "{name}"')
 
 
 def vector_error(op: str, code: int, message: str) -> ApiError:

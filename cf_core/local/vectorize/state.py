@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import errors as E
@@ -52,8 +53,9 @@ class VectorizeState:
         self.config = config
         path = None
         if config.data_dir is not None:
-            config.data_dir.mkdir(parents=True, exist_ok=True)
-            path = config.data_dir / "vectorize.sqlite3"
+            data_dir = Path(config.data_dir)
+            data_dir.mkdir(parents=True, exist_ok=True)
+            path = data_dir / "vectorize.sqlite3"
         self.store = VectorStore(path)
         self.lock = threading.RLock()
         self.clock: Callable[[], float] = time.time
