@@ -24,27 +24,38 @@ def metadata_size(metadata: dict[str, Any]) -> int:
     return len(json.dumps(metadata, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
 
 
-def node_to_vector(node: BaseNode, namespace: str | None) -> dict[str, Any]:
-    """The Vectorize vector for ``node``; raises InvalidInputError naming the node for any limit."""
+def check_node_id(node: BaseNode) -> str:
     node_id = node.node_id
-    if len(node_id.encode("utf-8")) > MAX_ID_BYTES:
+    size = len(node_id.encode("utf-8"))
+    if size > MAX_ID_BYTES:
         raise InvalidInputError(
-            f"node id {node_id[:80]!r} is {len(node_id.encode('utf-8'))} bytes; Vectorize vector ids are "
-            f"limited to {MAX_ID_BYTES} bytes", field="node_id", limit=MAX_ID_BYTES, item=node_id)
-    if node.embedding is None:
-        raise InvalidInputError(f"node {node_id!r} has no embedding; embed nodes before adding them",
-                                field="embedding", item=node_id)
+            f"node id {node_id[:80]!r} is {size} bytes; Vectorize vector ids are limited to {MAX_ID_BYTES} bytes",
+            field="node_id", limit=MAX_ID_BYTES, item=node_id)
+    return node_id
+
+
+def node_metadata(node: BaseNode) -> dict[str, Any]:
+    """The vector metadata for ``node`` (the node itself included), within Vectorize's 10 KiB."""
     metadata = node_to_metadata_dict(node, remove_text=False, flat_metadata=False)
     for key in _DUPLICATE_KEYS:
         metadata.pop(key, None)
     size = metadata_size(metadata)
     if size > MAX_METADATA_BYTES:
         raise InvalidInputError(
-            f"node {node_id!r}: its metadata (the node's text and JSON included) is {size} bytes, over "
+            f"node {node.node_id!r}: its metadata (the node's text and JSON included) is {size} bytes, over "
             f"Vectorize's limit of {MAX_METADATA_BYTES} bytes (10 KiB) per vector; use a smaller "
             "chunk_size or fewer/smaller metadata fields", field="metadata", limit=MAX_METADATA_BYTES,
-            item=node_id)
-    vector: dict[str, Any] = {"id": node_id, "values": list(node.embedding), "metadata": metadata}
+            item=node.node_id)
+    return metadata
+
+
+def node_to_vector(node: BaseNode, namespace: str | None) -> dict[str, Any]:
+    """The Vectorize vector for ``node``; raises InvalidInputError naming the node for any limit."""
+    node_id = check_node_id(node)
+    if node.embedding is None:
+        raise InvalidInputError(f"node {node_id!r} has no embedding; embed nodes before adding them",
+                                field="embedding", item=node_id)
+    vector: dict[str, Any] = {"id": node_id, "values": list(node.embedding), "metadata": node_metadata(node)}
     if namespace is not None:
         vector["namespace"] = namespace
     return vector

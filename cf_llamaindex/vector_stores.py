@@ -12,11 +12,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from llama_index.core.indices.query.embedding_utils import get_top_k_mmr_embeddings
-from llama_index.core.schema import BaseNode
+from llama_index.core.schema import BaseNode, MetadataMode
 from llama_index.core.vector_stores.types import (
     BasePydanticVectorStore,
     MetadataFilters,
@@ -31,8 +31,16 @@ from cf_core.vectorize import IndexInfo, Vector
 
 from ._client import CloudflareConnection
 from ._filters import REF_DOC_KEY, NoMatch, VectorizeFilter, matches, to_vectorize_filter
-from ._nodes import node_to_vector, similarity, similarity_from_score, vector_to_node
+from ._nodes import (
+    check_node_id,
+    node_metadata,
+    node_to_vector,
+    similarity,
+    similarity_from_score,
+    vector_to_node,
+)
 from ._plans import Plan, call, run_async, run_sync
+from .embeddings import CloudflareWorkersAIEmbedding
 
 IndexType = Literal["string", "number", "boolean"]
 MAX_TOP_K = 100
@@ -184,6 +192,36 @@ class CloudflareVectorizeVectorStore(CloudflareConnection, BasePydanticVectorSto
 
     async def async_add(self, nodes: Sequence[BaseNode], **add_kwargs: Any) -> list[str]:
         return await self._arun(self._add_plan(nodes))  # type: ignore[no-any-return]
+
+    def _ingest_plan(self, nodes: Sequence[BaseNode], embed_model: str | CloudflareWorkersAIEmbedding,
+                     on_progress: Callable[[int, int | None], None] | None) -> Plan[list[str]]:
+        ids = [check_node_id(node) for node in nodes]
+        metadatas = [node_metadata(node) for node in nodes]
+        texts = [node.get_content(metadata_mode=MetadataMode.EMBED) for node in nodes]
+        if isinstance(embed_model, CloudflareWorkersAIEmbedding):
+            model, prefix = embed_model.model_name, embed_model.text_instruction or ""
+            texts = [prefix + text for text in texts]
+        else:
+            model = embed_model
+        if ids:
+            yield call("ingest", self.index_name, texts, embedding_model=model, ids=ids, metadatas=metadatas,
+                       namespace=self.namespace, write_batch=self.batch_size, wait=self.wait_for_mutations,
+                       wait_timeout=self.mutation_timeout, on_progress=on_progress)
+        return ids
+
+    def ingest_nodes(self, nodes: Sequence[BaseNode], embed_model: str | CloudflareWorkersAIEmbedding, *,
+                     on_progress: Callable[[int, int | None], None] | None = None) -> list[str]:
+        """Embed ``nodes`` on Workers AI and write them, overlapped (the core's bulk pipeline).
+
+        The fast path for large corpora: ``add`` needs nodes embedded beforehand, this embeds and
+        writes in one pass. ``embed_model`` is a model id or a :class:`CloudflareWorkersAIEmbedding`
+        (whose ``text_instruction`` is applied). Returns the node ids.
+        """
+        return self._run(self._ingest_plan(nodes, embed_model, on_progress))  # type: ignore[no-any-return]
+
+    async def aingest_nodes(self, nodes: Sequence[BaseNode], embed_model: str | CloudflareWorkersAIEmbedding, *,
+                            on_progress: Callable[[int, int | None], None] | None = None) -> list[str]:
+        return await self._arun(self._ingest_plan(nodes, embed_model, on_progress))  # type: ignore[no-any-return]
 
     # -- query ----------------------------------------------------------------------------------
 

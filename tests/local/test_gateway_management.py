@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx
 import pytest
 
@@ -206,3 +208,20 @@ def test_rate_limit_applies_to_universal_requests_once(emu_origin_client: httpx.
     url = f"/v1/{TEST_ACCOUNT}/limited"
     statuses = [emu_origin_client.post(url, json=[step, step, ok]).status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
+
+
+def test_rate_limit_and_logs_are_thread_safe(emu_origin_client: httpx.Client, clock: FakeClock) -> None:
+    assert _create(emu_origin_client, "busy", rate_limiting_limit=10, rate_limiting_interval=60).status_code == 200
+    url = f"/v1/{TEST_ACCOUNT}/busy/openai/chat/completions"
+
+    def one(i: int) -> httpx.Response:
+        body = {**CHAT, "messages": [{"role": "user", "content": f"request {i}"}]}
+        return emu_origin_client.post(url, json=body, headers=KEY)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(one, range(40)))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] * 10 + [429] * 30
+    logs = emu_origin_client.get(f"{BASE}/busy/logs", params={"per_page": "50"}, headers=API_AUTH).json()
+    assert logs["result_info"]["total_count"] == 40
+    assert len({e["id"] for e in logs["result"]}) == 40

@@ -1,0 +1,1 @@
+"""The `make demo` entry point: see demo/__main__.py."""
