@@ -60,8 +60,8 @@ class EmulatorApp:
                 break
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         raw_path = scope.get("raw_path")
-        path = unquote(raw_path.decode("latin-1")) if raw_path else scope["path"]
-        path = path.split("?", 1)[0]
+        # Split off any query before decoding, so an encoded "?" inside a KV key stays in the path.
+        path = unquote(raw_path.decode("latin-1").split("?", 1)[0]) if raw_path else scope["path"]
         req = EmuRequest.build(scope["method"], path, scope.get("query_string", b"").decode("latin-1"),
                                headers, bytes(body))
         plan = self.emulator.plan(req)

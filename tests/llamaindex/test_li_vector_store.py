@@ -337,3 +337,11 @@ def test_store_serialises_without_secrets(client: CloudflareClient) -> None:
     assert store.stores_text is True
     assert "vec-SECRET" not in store.to_json() and "vec-SECRET" not in repr(store)
     assert store.to_dict()["index_name"] == "x"
+
+
+def test_empty_node_ids_mean_no_restriction(store: CloudflareVectorizeVectorStore) -> None:
+    """VectorStoreIndex's retriever passes node_ids=[] when the store keeps the text."""
+    assert store.query(_q(node_ids=[])).ids == store.query(_q()).ids
+    assert store.get_nodes([]) == []
+    store.delete_nodes([])
+    assert len(store.query(_q()).ids or []) == 3

@@ -27,7 +27,7 @@ FUZZ = settings(max_examples=100, deadline=None, derandomize=True, database=None
 
 # -- bodies -----------------------------------------------------------------------------------------
 
-_scalars = st.none() | st.booleans() | st.integers(-10**12, 10**12) | \
+_scalars = st.none() | st.booleans() | st.integers(-10**12, 10**12) | st.integers(min_value=2**63 - 2, max_value=2**70) | \
     st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=40)
 json_values = st.recursive(
     _scalars,
