@@ -4,6 +4,7 @@ from ._client import CloudflareConnection
 from .embeddings import CloudflareWorkersAIEmbedding
 from .llms import CloudflareWorkersAI
 from .tools import CloudflareToolSpec
+from .usage import track_usage
 from .vector_stores import CloudflareVectorizeVectorStore
 
 __all__ = [
@@ -12,4 +13,5 @@ __all__ = [
     "CloudflareVectorizeVectorStore",
     "CloudflareWorkersAI",
     "CloudflareWorkersAIEmbedding",
+    "track_usage",
 ]

@@ -8,7 +8,9 @@ first request rather than at construction (the emulator and tests need no accoun
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import weakref
 from typing import Any
 
 from pydantic import (
@@ -25,6 +27,11 @@ from cf_core import AsyncCloudflareClient, CloudflareClient, Gateway
 from cf_core.gateway import GatewayInfo
 from cf_core.usage import UsageTracker
 from cf_core.workers_ai import Usage
+
+from .usage import record
+
+_UNPICKLED = frozenset({"_client", "_async_client", "_built_async", "_loopless_async", "_client_lock",
+                        "_semaphores"})
 
 
 class CloudflareConnection(BaseModel):
@@ -50,6 +57,12 @@ class CloudflareConnection(BaseModel):
 
     _client: CloudflareClient | None = PrivateAttr(default=None)
     _async_client: AsyncCloudflareClient | None = PrivateAttr(default=None)
+    """The async client given by the caller (used on every event loop, as given)."""
+    _built_async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncCloudflareClient] = PrivateAttr(
+        default_factory=weakref.WeakKeyDictionary)
+    """Async clients built here, one per event loop: pooled connections cannot outlive their loop, and
+    LlamaIndex runs coroutines on fresh loops (``asyncio_run``) in several sync code paths."""
+    _loopless_async: AsyncCloudflareClient | None = PrivateAttr(default=None)
     _client_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     def __init__(self, *, client: CloudflareClient | None = None,
@@ -72,6 +85,18 @@ class CloudflareConnection(BaseModel):
             return value.model_dump(mode="json", exclude={"auth_token"}, exclude_none=True)
         return value
 
+    def __getstate__(self) -> dict[Any, Any]:
+        # Pickles (multiprocessing ingestion, caches) must not carry the token: as in cf_core, it is
+        # dropped and comes from the environment (or is set again) after loading. Clients and locks
+        # are not pickled either; they are built again on first use.
+        private = self.__pydantic_private__ or {}
+        self.__pydantic_private__ = {k: v for k, v in private.items() if k not in _UNPICKLED}
+        try:
+            state = super().__getstate__()
+        finally:
+            self.__pydantic_private__ = private
+        return {**state, "__dict__": {**state["__dict__"], "api_token": None}}
+
     def _client_kwargs(self) -> dict[str, Any]:
         return {
             "account_id": self.account_id,
@@ -87,17 +112,31 @@ class CloudflareConnection(BaseModel):
         if self._client is None:
             with self._client_lock:
                 if self._client is None:
-                    self._client = CloudflareClient(**self._client_kwargs())
+                    given = self._async_client  # same account, URL, token and gateway as the one given
+                    self._client = (CloudflareClient(config=given.config, gateway=given.gateway)
+                                    if given is not None else CloudflareClient(**self._client_kwargs()))
         return self._client
 
     @property
     def async_client(self) -> AsyncCloudflareClient:
-        """The async core client (built once, on first use)."""
-        if self._async_client is None:
-            with self._client_lock:
-                if self._async_client is None:
-                    self._async_client = AsyncCloudflareClient(**self._client_kwargs())
-        return self._async_client
+        """The async core client: the one given, else one built on first use in each event loop."""
+        if self._async_client is not None:
+            return self._async_client
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        with self._client_lock:
+            built = self._built_async.get(loop) if loop is not None else self._loopless_async
+            if built is None:
+                given = self._client  # same account, URL, token and gateway as the sync client given
+                built = (AsyncCloudflareClient(config=given.config, gateway=given.gateway)
+                         if given is not None else AsyncCloudflareClient(**self._client_kwargs()))
+                if loop is not None:
+                    self._built_async[loop] = built
+                else:
+                    self._loopless_async = built
+        return built
 
     @property
     def gateway_arg(self) -> Gateway | None:
@@ -107,5 +146,5 @@ class CloudflareConnection(BaseModel):
         return Gateway.coerce(self.ai_gateway)
 
     def record_usage(self, model: str, usage: Usage | None, gateway: GatewayInfo | None) -> None:
-        if self.usage_tracker is not None:
-            self.usage_tracker.record(model, usage, gateway)
+        """Count one call in ``usage_tracker`` and in any enclosing :func:`~cf_llamaindex.track_usage`."""
+        record(model, usage, gateway, own=self.usage_tracker)

@@ -88,7 +88,7 @@ def _content(message: ChatMessage) -> tuple[str | list[dict[str, Any]], list[Too
     return parts + images, calls
 
 
-def _legacy_calls(message: ChatMessage) -> list[dict[str, Any]]:
+def legacy_tool_calls(message: ChatMessage) -> list[dict[str, Any]]:
     """OpenAI-shaped calls kept in ``additional_kwargs`` (dicts or SDK objects), as plain dicts."""
     out = []
     for raw in message.additional_kwargs.get("tool_calls") or []:
@@ -112,7 +112,7 @@ def to_wire_messages(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
         if role == "assistant":
             calls: list[dict[str, Any]] = [{"id": b.tool_call_id or new_call_id(), "type": "function",
                       "function": {"name": b.tool_name, "arguments": b.tool_kwargs}} for b in blocks]
-            calls = calls or _legacy_calls(message)
+            calls = calls or legacy_tool_calls(message)
             if calls:
                 wire["tool_calls"] = calls
                 names_by_id.update({c["id"]: c["function"]["name"] for c in calls})

@@ -40,6 +40,7 @@ from ._client import CloudflareConnection
 from ._messages import (
     StreamAccumulator,
     assistant_message,
+    legacy_tool_calls,
     new_call_id,
     to_wire_messages,
     usage_dict,
@@ -297,10 +298,13 @@ class CloudflareWorkersAI(CloudflareConnection, FunctionCallingLLM):
 
     def get_tool_calls_from_response(self, response: ChatResponse, error_on_no_tool_call: bool = True,
                                      **kwargs: Any) -> list[ToolSelection]:
+        blocks = [b for b in response.message.blocks if isinstance(b, ToolCallBlock)]
+        if not blocks:  # a message written by another integration: OpenAI-style calls in additional_kwargs
+            blocks = [ToolCallBlock(tool_call_id=c["id"], tool_name=c["function"]["name"],
+                                    tool_kwargs=c["function"]["arguments"])
+                      for c in legacy_tool_calls(response.message)]
         selections = []
-        for block in response.message.blocks:
-            if not isinstance(block, ToolCallBlock):
-                continue
+        for block in blocks:
             if not block.tool_call_id:
                 # Written back so the message kept in memory and the tool result share the id.
                 block.tool_call_id = new_call_id()

@@ -15,6 +15,7 @@ from pydantic import PrivateAttr
 
 from cf_core import CloudflareError, Gateway
 from cf_core import info as model_info
+from cf_core.usage import estimate_usd
 from cf_langchain import (
     ChatCloudflareWorkersAI,
     CloudflareTextClassificationTool,
@@ -125,9 +126,15 @@ def _context(hits: list[tuple[Document, float]]) -> str:
 def rag_chain(s: Session, llm: ChatCloudflareWorkersAI) -> Runnable[str, dict[str, Any]]:
     """question -> {"question", "hits": [(Document, score)], "answer": AIMessage}."""
     prompt = ChatPromptTemplate.from_messages([("system", SYSTEM_PROMPT), ("human", "{question}")])
-    retrieve = RunnableLambda(lambda q: s.store.similarity_search_with_score(q, k=3))
-    generate = RunnableLambda(lambda x: {"question": x["question"], "context": _context(x["hits"])}) | prompt | llm
-    return RunnableParallel(question=RunnablePassthrough(), hits=retrieve) | RunnablePassthrough.assign(answer=generate)
+
+    def retrieve(question: str) -> list[tuple[Document, float]]:
+        return s.store.similarity_search_with_score(question, k=3)
+
+    def inputs(x: dict[str, Any]) -> dict[str, str]:
+        return {"question": x["question"], "context": _context(x["hits"])}
+
+    generate: Runnable[dict[str, Any], BaseMessage] = RunnableLambda(inputs) | prompt | llm
+    return RunnableParallel(question=RunnablePassthrough(), hits=RunnableLambda(retrieve)) | RunnablePassthrough.assign(answer=generate)
 
 
 def _print_answer(s: Session, result: dict[str, Any]) -> None:
@@ -240,8 +247,6 @@ def usage(s: Session) -> None:
     price = model_info(EMBEDDING_MODEL).price.neurons_per_m_input_tokens or 0.0
     embed_tokens = s.embeddings.chars // CHARS_PER_TOKEN
     embed_neurons = embed_tokens * price / 1e6
-    from cf_core.usage import estimate_usd
-
     embed_usd = estimate_usd(embed_neurons)
     rows.append([f"{EMBEDDING_MODEL} (estimated)", "-", "-", f"~{embed_tokens}", "0", f"{embed_neurons:.2f}",
                  f"${embed_usd:.6f}"])

@@ -12,6 +12,7 @@ import logging
 import threading
 import traceback
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,8 @@ class Emulator:
             return ApiError(plan.error_status, code, "Injected fault", headers=headers).to_response()
         resp = self.handle(request)
         resp.headers = {name: header_safe(value) for name, value in resp.headers.items()}
+        if plan is not None and plan.cut_stream_after is not None and not isinstance(resp.body, bytes | bytearray):
+            resp.body = _cut_after(resp.body, plan.cut_stream_after, self.faults)
         return resp
 
     def handle(self, request: EmuRequest) -> EmuResponse:
@@ -190,6 +193,16 @@ class Emulator:
             closer = getattr(component, "close", None)
             if callable(closer):
                 closer()
+
+
+def _cut_after(chunks: Iterator[bytes], count: int, faults: Faults) -> Iterator[bytes]:
+    """The first ``count`` chunks, then a dropped connection (both front ends turn it into a cut).
+    A stream with no more than ``count`` chunks is sent whole."""
+    for sent, chunk in enumerate(chunks):
+        if sent >= count:
+            faults.note("stream_cut")
+            raise DropConnection()
+        yield chunk
 
 
 def header_safe(value: str) -> str:

@@ -1,4 +1,5 @@
-"""Fault injection: latency, error rates per status, 429 bursts, dropped connections, slow answers.
+"""Fault injection: latency, error rates per status, 429 bursts, dropped connections, slow answers,
+streams cut part-way.
 
 Decisions come from one seeded random generator so a run with the same seed and the same request
 order injects the same faults. The plan is computed by the emulator and carried out by whichever
@@ -33,12 +34,17 @@ class FaultConfig:
     seed: int | None = None
     paths: str = "/"
     """Only requests whose path contains this string are affected (the admin API never is)."""
+    stream_cut_rate: float = 0.0
+    """Fraction of streaming answers whose connection is cut after ``stream_cut_after`` events
+    (drawn separately from the faults above, and only affecting answers that stream)."""
+    stream_cut_after: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "latency_ms": self.latency_ms, "error_rates": {str(k): v for k, v in self.error_rates.items()},
             "retry_after_s": self.retry_after_s, "drop_rate": self.drop_rate, "slow_rate": self.slow_rate,
             "slow_ms": self.slow_ms, "burst_429": self.burst_429, "seed": self.seed, "paths": self.paths,
+            "stream_cut_rate": self.stream_cut_rate, "stream_cut_after": self.stream_cut_after,
         }
 
     @classmethod
@@ -61,12 +67,14 @@ class FaultConfig:
                 cfg.error_rates = rates
             elif key in ("latency_ms", "slow_ms"):
                 setattr(cfg, key, _number(key, value, 0.0, MAX_DELAY_MS))
-            elif key in ("drop_rate", "slow_rate"):
+            elif key in ("drop_rate", "slow_rate", "stream_cut_rate"):
                 setattr(cfg, key, _number(key, value, 0.0, 1.0))
             elif key == "retry_after_s":
                 cfg.retry_after_s = _number(key, value, 0.0, 86_400.0)
             elif key == "burst_429":
                 cfg.burst_429 = int(_number(key, value, 0, 1_000_000, integer=True))
+            elif key == "stream_cut_after":
+                cfg.stream_cut_after = int(_number(key, value, 0, 1_000_000, integer=True))
             elif key == "seed":
                 cfg.seed = None if value is None else int(_number(key, value, -(2**63), 2**63, integer=True))
             elif key == "paths":
@@ -90,6 +98,8 @@ class FaultConfig:
         _number("slow_rate", self.slow_rate, 0.0, 1.0)
         _number("retry_after_s", self.retry_after_s, 0.0, 86_400.0)
         _number("burst_429", self.burst_429, 0, 1_000_000, integer=True)
+        _number("stream_cut_rate", self.stream_cut_rate, 0.0, 1.0)
+        _number("stream_cut_after", self.stream_cut_after, 0, 1_000_000, integer=True)
         total = sum(self.error_rates.values()) + self.drop_rate + self.slow_rate
         if total > 1.0 + 1e-9:
             raise ValueError(f"error_rates + drop_rate + slow_rate add up to {total:g}, more than 1")
@@ -111,6 +121,8 @@ class FaultPlan:
     error_status: int | None = None
     retry_after_s: float | None = None
     drop: bool = False
+    cut_stream_after: int | None = None
+    """Cut a streaming answer after this many body chunks (one SSE event each)."""
 
 
 class Faults:
@@ -130,12 +142,20 @@ class Faults:
         with self._lock:
             return dict(self.injected)
 
+    def note(self, kind: str) -> None:
+        """Count a fault applied outside :meth:`plan` (a stream cut, known only once the answer streams)."""
+        with self._lock:
+            self._count(kind)
+
     def plan(self, path: str) -> FaultPlan:
         plan = FaultPlan()
         with self._lock:
             cfg = self.config
             if cfg.paths not in path:
                 return plan
+            # Drawn first and only when enabled, so configs without it keep their fault sequences.
+            if cfg.stream_cut_rate > 0 and self._rng.random() < cfg.stream_cut_rate:
+                plan.cut_stream_after = cfg.stream_cut_after
             if cfg.latency_ms > 0:
                 plan.delay_s = cfg.latency_ms / 1000.0
                 self._count("latency")

@@ -79,6 +79,9 @@ def validate_key(key: str) -> str:
     return key
 
 
+MAX_EXPIRATION_S = 2**40
+
+
 def _number(raw: str, name: str) -> float:
     try:
         value = float(raw)
@@ -86,6 +89,8 @@ def _number(raw: str, name: str) -> float:
         raise _bad(INVALID_EXPIRATION, f"{name} must be a number of seconds, got {raw!r}") from None
     if value != value or value in (float("inf"), float("-inf")):
         raise _bad(INVALID_EXPIRATION, f"{name} must be a finite number of seconds, got {raw!r}")
+    if abs(value) > MAX_EXPIRATION_S:  # beyond any real date, and past SQLite's 64-bit integers
+        raise _bad(INVALID_EXPIRATION, f"{name} of {raw} is out of range (at most {MAX_EXPIRATION_S} seconds)")
     return value
 
 

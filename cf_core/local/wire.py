@@ -106,7 +106,10 @@ try:  # orjson writes float32 vectors ~30x faster than json: the emulator must n
 
     def dumps(payload: Any) -> bytes:
         """Compact UTF-8 JSON; numpy arrays are written as lists."""
-        return orjson.dumps(payload, option=_OPTIONS, default=_numpy_default)
+        try:
+            return orjson.dumps(payload, option=_OPTIONS, default=_numpy_default)
+        except TypeError:  # integers beyond 64 bits (echoed from a request) are fine for json
+            return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=_numpy_default).encode()
 except ImportError:  # pragma: no cover - orjson is part of the `local` extra
     def dumps(payload: Any) -> bytes:
         """Compact UTF-8 JSON; numpy arrays are written as lists."""

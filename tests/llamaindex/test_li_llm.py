@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from cf_core import AsyncCloudflareClient, CloudflareClient, Gateway
 from cf_core.errors import ConfigurationError
+from cf_core.local import Emulator
 from cf_core.usage import UsageTracker
 from cf_llamaindex import CloudflareWorkersAI
 
@@ -178,3 +179,28 @@ def test_injected_clients_are_used_as_given(client: CloudflareClient, aclient: A
     llm = CloudflareWorkersAI(client=client, async_client=aclient)
     assert llm.client is client and llm.async_client is aclient
     assert "client" not in llm.to_dict() and "async_client" not in llm.to_dict()
+
+
+def test_pickles_drop_the_token() -> None:
+    import pickle
+
+    llm = CloudflareWorkersAI(account_id="acc", api_token="tok-SECRET-123", model=CHAT_MODEL,
+                              ai_gateway=Gateway(id="gw", auth_token=SecretStr("gw-SECRET")))
+    data = pickle.dumps(llm)
+    assert b"tok-SECRET-123" not in data and b"gw-SECRET" not in data
+    copy = pickle.loads(data)
+    assert (copy.model, copy.account_id, copy.api_token) == (CHAT_MODEL, "acc", None)
+    assert llm.api_token is not None  # the original keeps its token
+
+
+def test_built_async_clients_survive_fresh_event_loops(emulator: Emulator) -> None:
+    """LlamaIndex runs coroutines on new loops (asyncio_run) from sync code; a client built on one
+    loop must not be reused on the next. Over a real loopback socket, as pooled connections are."""
+    import asyncio
+
+    from cf_core.local.server import running_server
+
+    with running_server(emulator) as server:
+        llm = CloudflareWorkersAI(model=CHAT_MODEL, account_id="acc", api_token="tok", base_url=server.base_url)
+        answers = [asyncio.run(llm.achat(_messages())) for _ in range(3)]
+    assert all("cobalt blue" in (a.message.content or "") for a in answers)

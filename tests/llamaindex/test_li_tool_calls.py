@@ -168,3 +168,10 @@ def test_model_without_tool_support_is_refused_before_sending(client: Cloudflare
     with pytest.raises(InvalidInputError, match="tool calling"):
         llm.chat_with_tools(TOOLS, user_msg="weather in Paris?")
     assert wire == []
+
+
+def test_calls_kept_only_in_additional_kwargs_are_read(llm: CloudflareWorkersAI) -> None:
+    message = ChatMessage(role=MessageRole.ASSISTANT, content="", additional_kwargs={"tool_calls": [
+        {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Bern"}'}}]})
+    [call] = llm.get_tool_calls_from_response(ChatResponse(message=message))
+    assert (call.tool_id, call.tool_name, call.tool_kwargs) == ("call_1", "get_weather", {"city": "Bern"})

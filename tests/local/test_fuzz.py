@@ -210,3 +210,26 @@ def test_gateway_and_admin_routes_never_fail_with_5xx(target: Target, route: tup
 def test_universal_steps_never_fail_with_5xx(target: Target, steps: list[dict[str, Any]]) -> None:
     body = _dumps(steps)
     assert_clean_error(target.send("POST", f"/v1/{ACCOUNT}/gw", body, "application/json"), body)
+
+
+BIG = str(2**70)
+
+
+@pytest.mark.parametrize(("method", "path", "body", "read_back"), [
+    ("POST", f"{API}/ai-gateway/gateways",
+     '{"id":"big","cache_ttl":0,"cache_invalidate_on_update":false,"collect_logs":true,'
+     f'"rate_limiting_interval":null,"rate_limiting_limit":null,"dlp":{BIG}}}', f"{API}/ai-gateway/gateways/big"),
+    ("POST", f"{API}/ai/run/@cf/meta/llama-3.3-70b-instruct-fp8-fast",
+     '{"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":'
+     f'{{"type":"object","properties":{{"a":{{"type":"integer","const":{BIG}}}}},"required":["a"]}}}}}}', None),
+])
+def test_integers_beyond_64_bits_are_echoed_not_500(target: Target, method: str, path: str, body: str,
+                                                     read_back: str | None) -> None:
+    """The emulator writes JSON with orjson, which refuses integers beyond 64 bits; echoing one
+    from a request must not turn into a 500."""
+    r = target.send(method, path, body.encode(), "application/json")
+    assert r.status_code == 200, r.text
+    assert BIG in r.text
+    if read_back is not None:
+        again = target.client.get(read_back)
+        assert again.status_code == 200 and BIG in again.text

@@ -206,3 +206,11 @@ def test_over_loopback(emu_server: object) -> None:
         assert client.put(f"{BASE}/{ns_id}/values/a%2Fb%20c%25", content=b"slash").status_code == 200
         assert client.get(f"{BASE}/{ns_id}/values/a%2Fb%20c%25").content == b"slash"
         assert [k["name"] for k in client.get(f"{BASE}/{ns_id}/keys").json()["result"]] == ["a/b c%"]
+
+
+def test_huge_expiration_is_a_400_not_a_crash(emu_client) -> None:  # type: ignore[no-untyped-def]
+    ns = emu_client.post("/accounts/a/storage/kv/namespaces", json={"title": "big"}).json()["result"]["id"]
+    for query in ("expiration_ttl=1180591620717411303424", "expiration=1180591620717411303424"):
+        resp = emu_client.put(f"/accounts/a/storage/kv/namespaces/{ns}/values/k?{query}", content=b"v")
+        assert resp.status_code == 400, query
+        assert "out of range" in resp.json()["errors"][0]["message"]

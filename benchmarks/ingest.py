@@ -1,0 +1,204 @@
+"""Bulk ingest: N synthetic chunks embedded with bge-base (768 dims) and written into Vectorize.
+
+Every contender gets the same chunks (ids, texts, metadata), its own account on the emulator (so
+rate-limit windows and indexes never mix), and an index created beforehand by the harness. The
+anchors are configured at their largest documented embedding batch (100), which favours them:
+their defaults (langchain-cloudflare 50, llama-index 10) send two and ten times more requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from . import _data as D
+from ._harness import LoopbackEmulator, delta, run_task
+from ._measure import measure
+
+LANGCHAIN_CLOUDFLARE_MAX_INSERT = 5000  # its add_texts refuses more per call
+
+
+@dataclass(frozen=True)
+class Contender:
+    key: str
+    label: str
+    job: str
+    """What the contender does: ``embed+write`` or ``embed only``."""
+    writes: bool
+
+
+CONTENDERS = [
+    Contender("cf_core", "cf_core `vectorize.ingest` (reference)", "embed+write", True),
+    Contender("cf_langchain", "cf_langchain `CloudflareVectorize.add_documents`", "embed+write", True),
+    Contender("cf_llamaindex", "cf_llamaindex `VectorStoreIndex` (sync)", "embed+write", True),
+    Contender("cf_llamaindex_async", "cf_llamaindex `VectorStoreIndex(use_async=True)`", "embed+write", True),
+    Contender("langchain_cloudflare", "langchain-cloudflare 0.4 `CloudflareVectorize.add_documents`",
+              "embed+write", True),
+    Contender("cf_llamaindex_embed", "cf_llamaindex `CloudflareWorkersAIEmbedding` (embed only)",
+              "embed only", False),
+    Contender("llamaindex_cloudflare_embed", "llama-index-embeddings-cloudflare-workersai 0.6 (embed only)",
+              "embed only", False),
+]
+BY_KEY = {c.key: c for c in CONTENDERS}
+
+
+# -- contenders (run inside the worker process) -----------------------------------------------------
+
+def _cf_core(p: dict[str, Any], ids: list[str], texts: list[str], metas: list[dict[str, Any]]) -> int:
+    from cf_core import CloudflareClient
+
+    with CloudflareClient(account_id=p["account"], api_token=D.TOKEN, base_url=p["base_url"]) as client:
+        result = client.vectorize.ingest(p["index"], texts, embedding_model=D.EMBED_MODEL, ids=ids,
+                                         metadatas=metas, text_key="text")
+    return len(result.ids)
+
+
+def _cf_langchain(p: dict[str, Any], ids: list[str], texts: list[str], metas: list[dict[str, Any]]) -> int:
+    from langchain_core.documents import Document
+
+    from cf_langchain import CloudflareVectorize, CloudflareWorkersAIEmbeddings
+
+    docs = [Document(id=i, page_content=t, metadata=m) for i, t, m in zip(ids, texts, metas, strict=True)]
+    conn = {"account_id": p["account"], "api_token": D.TOKEN, "base_url": p["base_url"]}
+    store = CloudflareVectorize(embedding=CloudflareWorkersAIEmbeddings(model=D.EMBED_MODEL, **conn),
+                                index_name=p["index"], **conn)
+    return len(store.add_documents(docs))
+
+
+def _llama_nodes(ids: list[str], texts: list[str], metas: list[dict[str, Any]]) -> list[Any]:
+    from llama_index.core.schema import TextNode
+
+    return [TextNode(id_=i, text=t, metadata=m) for i, t, m in zip(ids, texts, metas, strict=True)]
+
+
+def _cf_llamaindex(p: dict[str, Any], ids: list[str], texts: list[str], metas: list[dict[str, Any]],
+                   use_async: bool = False) -> int:
+    from llama_index.core import StorageContext, VectorStoreIndex
+
+    from cf_llamaindex import CloudflareVectorizeVectorStore, CloudflareWorkersAIEmbedding
+
+    nodes = _llama_nodes(ids, texts, metas)
+    conn = {"account_id": p["account"], "api_token": D.TOKEN, "base_url": p["base_url"]}
+    store = CloudflareVectorizeVectorStore(index_name=p["index"], **conn)
+    embed = CloudflareWorkersAIEmbedding(model_name=D.EMBED_MODEL, **conn)
+    VectorStoreIndex(nodes, storage_context=StorageContext.from_defaults(vector_store=store),
+                     embed_model=embed, use_async=use_async)
+    return len(nodes)
+
+
+def _cf_llamaindex_embed(p: dict[str, Any], ids: list[str], texts: list[str], metas: list[dict[str, Any]]) -> int:
+    from cf_llamaindex import CloudflareWorkersAIEmbedding
+
+    embed = CloudflareWorkersAIEmbedding(model_name=D.EMBED_MODEL, account_id=p["account"], api_token=D.TOKEN,
+                                         base_url=p["base_url"])
+    vectors = embed.get_text_embedding_batch(texts)
+    return sum(1 for v in vectors if len(v) == D.DIMENSIONS)
+
+
+def _langchain_cloudflare(p: dict[str, Any], ids: list[str], texts: list[str], metas: list[dict[str, Any]]) -> int:
+    from langchain_cloudflare import CloudflareVectorize, CloudflareWorkersAIEmbeddings
+    from langchain_core.documents import Document
+
+    docs = [Document(id=i, page_content=t, metadata=m) for i, t, m in zip(ids, texts, metas, strict=True)]
+    embedding = CloudflareWorkersAIEmbeddings(account_id=p["account"], api_token=D.TOKEN, model_name=D.EMBED_MODEL,
+                                              api_base_url=p["base_url"] + "/accounts", batch_size=100)
+    store = CloudflareVectorize(embedding=embedding, account_id=p["account"], api_token=D.TOKEN,
+                                base_url=p["base_url"], index_name=p["index"])
+    written = 0
+    for start in range(0, len(docs), LANGCHAIN_CLOUDFLARE_MAX_INSERT):
+        written += len(store.add_documents(docs[start:start + LANGCHAIN_CLOUDFLARE_MAX_INSERT]))
+    return written
+
+
+def _llamaindex_cloudflare_embed(p: dict[str, Any], ids: list[str], texts: list[str],
+                                 metas: list[dict[str, Any]]) -> int:
+    import llama_index.embeddings.cloudflare_workersai.base as anchor
+
+    # The package has no base-URL setting: its URL is this module constant.
+    anchor.API_URL_TEMPLATE = p["base_url"] + "/accounts/{}/ai/run/{}"
+    embed = anchor.CloudflareEmbedding(account_id=p["account"], auth_token=D.TOKEN, model=D.EMBED_MODEL,
+                                       embed_batch_size=100)
+    vectors = embed.get_text_embedding_batch(texts)
+    return sum(1 for v in vectors if len(v) == D.DIMENSIONS)
+
+
+_JOBS: dict[str, Callable[[dict[str, Any], list[str], list[str], list[dict[str, Any]]], int]] = {
+    "cf_core": _cf_core,
+    "cf_langchain": _cf_langchain,
+    "cf_llamaindex": _cf_llamaindex,
+    "cf_llamaindex_async": lambda p, i, t, m: _cf_llamaindex(p, i, t, m, use_async=True),
+    "cf_llamaindex_embed": _cf_llamaindex_embed,
+    "langchain_cloudflare": _langchain_cloudflare,
+    "llamaindex_cloudflare_embed": _llamaindex_cloudflare_embed,
+}
+
+
+def _warm_imports(key: str) -> None:
+    """Import the contender's libraries before the clock starts (import time is not ingest time)."""
+    if key.startswith("cf_llamaindex") or key.startswith("llamaindex"):
+        import llama_index.core  # noqa: F401
+    if key.startswith("cf_llamaindex"):
+        import cf_llamaindex  # noqa: F401
+    if key == "llamaindex_cloudflare_embed":
+        import llama_index.embeddings.cloudflare_workersai  # noqa: F401
+    if key == "cf_langchain":
+        import cf_langchain  # noqa: F401
+    if key == "langchain_cloudflare":
+        import langchain_cloudflare  # noqa: F401
+    import cf_core  # noqa: F401
+
+
+def worker(p: dict[str, Any]) -> dict[str, Any]:
+    key = p["contender"]
+    _warm_imports(key)
+    ids, texts, metas = D.chunks(p["chunks"], p["seed"])
+    with measure() as window:
+        count = _JOBS[key](p, ids, texts, metas)
+    return {"seconds": window.seconds, "peak_delta_bytes": window.peak_delta_bytes, "count": count,
+            "notes": window.notes}
+
+
+# -- orchestration (run in the harness process) -----------------------------------------------------
+
+def bound_seconds(chunks: int, per_minute: int, writes: bool, max_batch: int = 100, write_batch: int = 5000) -> float:
+    """The issue's bound: (embedding requests at the API's max batch + writes) at the allowed rate."""
+    requests = -(-chunks // max_batch) + (-(-chunks // write_batch) if writes else 0)
+    return requests / (per_minute / 60.0)
+
+
+def run(servers: dict[str, LoopbackEmulator], *, chunks: int, seed: int, in_process: bool,
+        contenders: list[str] | None = None) -> list[dict[str, Any]]:
+    from cf_core import CloudflareClient
+
+    rows = []
+    for mode, server in servers.items():
+        for contender in CONTENDERS:
+            if contenders is not None and contender.key not in contenders:
+                continue
+            account = f"bench-{mode}-{contender.key}".replace("_", "-")
+            index = "bench-ingest"
+            if contender.writes:
+                with CloudflareClient(account_id=account, api_token=D.TOKEN, base_url=server.base_url) as admin:
+                    admin.vectorize.create_index(index, dimensions=D.DIMENSIONS, metric="cosine")
+            before = server.requests()
+            params = {"contender": contender.key, "base_url": server.base_url, "account": account, "index": index,
+                      "chunks": chunks, "seed": seed}
+            result = run_task("ingest", params, in_process=in_process)
+            sent = delta(server.requests(), before)
+            row: dict[str, Any] = {"mode": mode, "contender": contender.key, "label": contender.label,
+                                   "job": contender.job, "chunks": chunks, "requests": sent, **result}
+            if contender.writes and "error" not in result:
+                stored = server.stored_ids(account, index)
+                expected = set(D.chunks(chunks, seed)[0])
+                row["arrived"] = len(expected & set(stored))
+                row["complete"] = row["arrived"] == chunks and len(stored) == chunks
+            elif "error" not in result:
+                row["arrived"] = result.get("count", 0)
+                row["complete"] = row["arrived"] == chunks
+            if "seconds" in result and result["seconds"] > 0:
+                row["chunks_per_s"] = chunks / result["seconds"]
+            if contender.writes:
+                server.drop_index(account, index)
+            rows.append(row)
+    return rows
