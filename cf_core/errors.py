@@ -105,7 +105,7 @@ class QuotaExceededError(RateLimitError):
     """Codes 3036 / 4006: the daily free neuron allocation is used up. Never retried."""
 
 
-class TimeoutError(APIError):  # noqa: A001 - the name users expect inside this namespace
+class TimeoutError(APIError):
     """The request timed out (client-side, HTTP 408, or codes 3007 / 3008)."""
 
 

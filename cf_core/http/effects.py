@@ -44,6 +44,6 @@ class Pace:
     per_minute: float
 
 
-Effect: TypeAlias = Union[Call[Any], Gather, Sleep, Pace]
+Effect: TypeAlias = Call[Any] | Gather | Sleep | Pace
 Op: TypeAlias = Generator[Effect, Any, T]
 Runnable: TypeAlias = Union[Call[T], "Op[T]"]

@@ -7,9 +7,6 @@ Its models are deterministic stand-ins: they exercise the wire, not model qualit
     httpx.Client(transport=EmulatorTransport(emulator), base_url="http://emulator.local/client/v4")
 """
 
-from .emulator import Emulator, EmulatorConfig
-from .faults import FaultConfig
-from .transport import AsyncEmulatorTransport, EmulatorTransport
 from .client import (
     LOCAL_ACCOUNT_ID,
     LOCAL_API_TOKEN,
@@ -18,14 +15,15 @@ from .client import (
     local_async_client,
     local_client,
 )
+from .emulator import Emulator, EmulatorConfig
+from .faults import FaultConfig
+from .transport import AsyncEmulatorTransport, EmulatorTransport
 
 STAND_IN_LABEL = "[stand-in model: cf_core.local emulator, not Cloudflare]"
 
 __all__ = [
     "LOCAL_ACCOUNT_ID",
     "LOCAL_API_TOKEN",
-    "local_async_client",
-    "local_client",
     "LOCAL_BASE_URL",
     "LOCAL_GATEWAY_BASE_URL",
     "STAND_IN_LABEL",
@@ -34,4 +32,6 @@ __all__ = [
     "EmulatorConfig",
     "EmulatorTransport",
     "FaultConfig",
+    "local_async_client",
+    "local_client",
 ]
