@@ -175,6 +175,15 @@ def _langchain_models(key: str, t: Target, extra: dict[str, Any], stack: ExitSta
 
     from ._inproc_requests import route_requests
 
+    # It sends `"stop": null` in every native chat body, which the emulator answers with 400/5006
+    # (an unknown property on /ai/run; see the report). Drop null fields so its cost can be measured.
+    original = AnchorChat._rest_body
+
+    def rest_body(self: Any, payload: dict[str, Any]) -> dict[str, Any]:
+        return original(self, {k: v for k, v in payload.items() if v is not None})  # type: ignore[no-any-return]
+
+    AnchorChat._rest_body = rest_body  # type: ignore[method-assign]
+    stack.callback(setattr, AnchorChat, "_rest_body", original)
     kwargs: dict[str, Any] = {"account_id": t.account, "api_token": D.TOKEN, "model": D.CHAT_MODEL,
                               "base_url": t.base_url, **extra}
     if t.emulator is not None:

@@ -155,7 +155,9 @@ def add(spec: StoreSpec, plan: AddPlan, namespace: str | None,
                 raise
             written = plan.ids[:start] + (exc.written_ids if isinstance(exc, PartialWriteError) else [])
             failed = [i for i in plan.ids if i not in set(written)]
-            raise PartialWriteError(f"add stopped after {len(written)} of {len(plan.ids)} documents: {exc}",
+            raise PartialWriteError(f"add stopped after {len(written)} of {len(plan.ids)} documents (see "
+                                    f".written_ids / .failed_ids): {exc}. Adding the same texts again with the "
+                                    "same ids completes it without duplicates.",
                                     written_ids=written, failed_ids=failed, mutation_ids=mutation_ids,
                                     cause=exc) from exc
         mutation_ids.extend(last.mutation_ids)

@@ -8,9 +8,7 @@ first request rather than at construction (the emulator and tests need no accoun
 
 from __future__ import annotations
 
-import asyncio
 import threading
-import weakref
 from typing import Any
 
 from pydantic import (
@@ -30,8 +28,7 @@ from cf_core.workers_ai import Usage
 
 from .usage import record
 
-_UNPICKLED = frozenset({"_client", "_async_client", "_built_async", "_loopless_async", "_client_lock",
-                        "_semaphores"})
+_UNPICKLED = frozenset({"_client", "_async_client", "_client_lock", "_semaphores"})
 
 
 class CloudflareConnection(BaseModel):
@@ -57,12 +54,8 @@ class CloudflareConnection(BaseModel):
 
     _client: CloudflareClient | None = PrivateAttr(default=None)
     _async_client: AsyncCloudflareClient | None = PrivateAttr(default=None)
-    """The async client given by the caller (used on every event loop, as given)."""
-    _built_async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncCloudflareClient] = PrivateAttr(
-        default_factory=weakref.WeakKeyDictionary)
-    """Async clients built here, one per event loop: pooled connections cannot outlive their loop, and
-    LlamaIndex runs coroutines on fresh loops (``asyncio_run``) in several sync code paths."""
-    _loopless_async: AsyncCloudflareClient | None = PrivateAttr(default=None)
+    """Given or built once; the core keeps a connection pool per event loop, so LlamaIndex's sync
+    paths that run coroutines on fresh loops (``asyncio_run``) can share it."""
     _client_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     def __init__(self, *, client: CloudflareClient | None = None,
@@ -119,24 +112,14 @@ class CloudflareConnection(BaseModel):
 
     @property
     def async_client(self) -> AsyncCloudflareClient:
-        """The async core client: the one given, else one built on first use in each event loop."""
-        if self._async_client is not None:
-            return self._async_client
-        try:
-            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = None
-        with self._client_lock:
-            built = self._built_async.get(loop) if loop is not None else self._loopless_async
-            if built is None:
-                given = self._client  # same account, URL, token and gateway as the sync client given
-                built = (AsyncCloudflareClient(config=given.config, gateway=given.gateway)
-                         if given is not None else AsyncCloudflareClient(**self._client_kwargs()))
-                if loop is not None:
-                    self._built_async[loop] = built
-                else:
-                    self._loopless_async = built
-        return built
+        """The async core client: the one given, else one built on first use."""
+        if self._async_client is None:
+            with self._client_lock:
+                if self._async_client is None:
+                    given = self._client  # same account, URL, token and gateway as the sync client given
+                    self._async_client = (AsyncCloudflareClient(config=given.config, gateway=given.gateway)
+                                          if given is not None else AsyncCloudflareClient(**self._client_kwargs()))
+        return self._async_client
 
     @property
     def gateway_arg(self) -> Gateway | None:

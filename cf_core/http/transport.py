@@ -11,6 +11,7 @@ import logging
 import random
 import threading
 import time
+import weakref
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -306,13 +307,35 @@ class AsyncTransport(TransportBase):
     def __init__(self, config: CloudflareConfig, *, http_client: httpx.AsyncClient | None = None,
                  transport: httpx.AsyncBaseTransport | None = None, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
-        self._owns_client = http_client is None
-        self.http = http_client or httpx.AsyncClient(
-            transport=transport, limits=httpx.Limits(max_connections=64, max_keepalive_connections=32))
+        self._given = http_client
+        self._transport = transport
+        # httpx's connection pool belongs to the event loop that opened its connections; frameworks
+        # (LlamaIndex's sync wrappers, notebooks) run one client on several loops, so keep one pool per loop.
+        self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = \
+            weakref.WeakKeyDictionary()
+        self._pools_lock = threading.Lock()
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The caller's client if one was given, else this event loop's pooled client."""
+        if self._given is not None:
+            return self._given
+        loop = asyncio.get_running_loop()
+        with self._pools_lock:
+            client = self._pools.get(loop)
+            if client is None or client.is_closed:
+                client = httpx.AsyncClient(transport=self._transport,
+                                           limits=httpx.Limits(max_connections=64, max_keepalive_connections=32))
+                self._pools[loop] = client
+        return client
 
     async def aclose(self) -> None:
-        if self._owns_client:
-            await self.http.aclose()
+        """Close this loop's pool (pools of loops that have ended are dropped with them)."""
+        if self._given is not None:
+            return
+        client = self._pools.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
 
     async def _send_once(self, req: ApiRequest) -> RawResponse:
         p = self.prepare(req)

@@ -373,3 +373,15 @@ def test_pace_effect_sleeps_only_when_over_the_rate(sleeps: list[float]) -> None
     with make(Script([ok])) as client:
         assert client.run(op()) == "done"
     assert len(sleeps) == 1 and sleeps[0] > 0  # the first two fit in the burst: no sleep at all
+
+
+def test_async_client_works_across_event_loops_over_real_sockets() -> None:
+    """LlamaIndex and notebooks drive one async client from several event loops in turn."""
+    from cf_core.local.server import running_server
+
+    with running_server(Emulator()) as server:
+        client = AsyncCloudflareClient(account_id="a", api_token="t", base_url=server.base_url)
+        call = Call(ApiRequest("GET", "/vectorize/v2/indexes", product="vectorize"), unwrap)
+        for _ in range(3):  # each asyncio.run is a new loop; the previous one is closed
+            assert asyncio.run(client.run(call)) == []
+        asyncio.run(client.aclose())
