@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import string
 from typing import Any
@@ -23,15 +24,20 @@ def vocabulary(seed: int, size: int = 4000) -> list[str]:
     return list(_TECH) + sorted(words)
 
 
+CHUNK_WORDS = (20, 40)
+"""Words per chunk (about 120-250 characters). The emulator's stand-in embedding costs time per
+word; at this length it stays far below the per-request latency, so clients are what is measured."""
+
+
 def chunks(n: int, seed: int = 0) -> tuple[list[str], list[str], list[dict[str, Any]]]:
-    """``n`` chunks of 30-70 words (Zipf-like word frequencies): ids, texts and small metadata."""
+    """``n`` chunks of CHUNK_WORDS words (Zipf-like word frequencies): ids, texts and small metadata."""
     rng = random.Random(seed)
     vocab = vocabulary(seed)
-    weights = [1.0 / (rank + 1) for rank in range(len(vocab))]
+    cumulative = list(itertools.accumulate(1.0 / (rank + 1) for rank in range(len(vocab))))
     ids = [f"chunk-{i:06d}" for i in range(n)]
     texts = []
     for _ in range(n):
-        words = rng.choices(vocab, weights=weights, k=rng.randint(30, 70))
+        words = rng.choices(vocab, cum_weights=cumulative, k=rng.randint(*CHUNK_WORDS))
         texts.append(" ".join(words).capitalize() + ".")
     metadatas: list[dict[str, Any]] = [{"doc": f"doc-{i // 25:05d}", "position": i % 25} for i in range(n)]
     return ids, texts, metadatas
@@ -43,8 +49,10 @@ def chat_messages() -> list[dict[str, str]]:
 
 
 def stream_messages() -> list[dict[str, str]]:
-    """A request the stand-in answers at length (it quotes the matching context sentences)."""
-    context = " ".join(f"Vectorize stores vectors of region {i} close to where Workers AI runs its models."
-                       for i in range(120))
+    """A request the stand-in answers at length: it quotes the (up to three) context sentences that
+    best match the question, so three long matching sentences give a ~240-token answer."""
+    filler = vocabulary(1)[20:100]
+    context = " ".join(f"Vectorize stores vectors near where Workers AI models run in region {n}, "
+                       + " ".join(filler[n * 25:(n + 1) * 25] * 3) + "." for n in range(3))
     return [{"role": "system", "content": context},
             {"role": "user", "content": "Where does Vectorize store vectors and where do Workers AI models run?"}]

@@ -12,6 +12,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +39,27 @@ class LoopbackEmulator:
     def __post_init__(self) -> None:
         self.emulator = Emulator(EmulatorConfig(rate_limits=self.rate_limits, seed=self.seed,
                                                 faults=FaultConfig(latency_ms=self.latency_ms)))
+        self._cpu = 0.0
+        self._cpu_lock = threading.Lock()
+        respond = self.emulator.respond
+
+        def timed(request: Any, plan: Any = None) -> Any:
+            # CPU time of the handler thread: the emulator's own work, not the GIL waits around it.
+            started = time.thread_time()
+            try:
+                return respond(request, plan)
+            finally:
+                spent = time.thread_time() - started
+                with self._cpu_lock:
+                    self._cpu += spent
+
+        self.emulator.respond = timed  # type: ignore[method-assign]
         self.server = start_server(self.emulator, port=0)
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds the emulator has spent answering requests so far (streamed bodies excluded)."""
+        with self._cpu_lock:
+            return self._cpu
 
     @property
     def base_url(self) -> str:

@@ -66,7 +66,7 @@ def _ingest_section(results: dict[str, Any]) -> tuple[list[str], list[tuple[str,
     bound = I.bound_seconds(chunks, rpm, writes=True) if rpm else float("nan")
     bound_embed = I.bound_seconds(chunks, rpm, writes=False) if rpm else float("nan")
     lines = ["## 1. Bulk ingest", "",
-             f"{chunks:,} synthetic chunks (30-70 words, seeded), `{D.EMBED_MODEL}` (768 dims), emulator on "
+             f"{chunks:,} synthetic chunks ({D.CHUNK_WORDS[0]}-{D.CHUNK_WORDS[1]} words, seeded), `{D.EMBED_MODEL}` (768 dims), emulator on "
              f"127.0.0.1 with {results['settings']['latency_ms']:g} ms added to every request. "
              "Requests are counted by the emulator; memory is the contender process's peak RSS above its "
              "level just before the job; \"arrived\" is checked in the emulator's store (ids), or by "
@@ -83,14 +83,15 @@ def _ingest_section(results: dict[str, Any]) -> tuple[list[str], list[tuple[str,
         anchor_li = rows.get("llamaindex_cloudflare_embed", {}).get("chunks_per_s")
         lines += [f"### {title}", "",
                   "| contender | job | chunks/s | seconds | requests (ai/run + vectorize) | peak memory MiB "
-                  "| all arrived | vs langchain-cloudflare | vs llama-index embeddings | time / rate-limit bound |",
-                  "|---|---|---:|---:|---|---:|---|---:|---:|---:|"]
+                  "| client CPU s | emulator CPU s | all arrived | vs langchain-cloudflare | vs llama-index embeddings "
+                  "| time / rate-limit bound |",
+                  "|---|---|---:|---:|---|---:|---:|---:|---|---:|---:|---:|"]
         for c in I.CONTENDERS:
             r = rows.get(c.key)
             if r is None:
                 continue
             if "error" in r:
-                lines.append(f"| {c.label} | {c.job} | failed: {r['error'][:160]} | | | | | | | |")
+                lines.append(f"| {c.label} | {c.job} | failed: {r['error'][:160]} | | | | | | | | | |")
                 continue
             req = r.get("requests", {})
             cps = r.get("chunks_per_s")
@@ -99,7 +100,8 @@ def _ingest_section(results: dict[str, Any]) -> tuple[list[str], list[tuple[str,
             lines.append(
                 f"| {c.label} | {c.job} | {_fmt(cps, 0)} | {_fmt(r.get('seconds'), 2)} | "
                 f"{req.get('total', 0):,} ({req.get('ai/run', 0):,} + {req.get('vectorize', 0):,}) | "
-                f"{_fmt(mem / MiB if mem is not None else None, 0)} | "
+                f"{_fmt(mem / MiB if mem is not None else None, 0)} | {_fmt(r.get('client_cpu_s'), 2)} | "
+                f"{_fmt(r.get('emulator_cpu_s'), 2)} | "
                 f"{'yes' if r.get('complete') else 'NO (' + _fmt(r.get('arrived')) + ')'} | "
                 f"{_fmt(cps / anchor_lc if cps and anchor_lc else None, 2)}x | "
                 f"{_fmt(cps / anchor_li if cps and anchor_li else None, 2)}x | "

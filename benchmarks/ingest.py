@@ -8,6 +8,7 @@ their defaults (langchain-cloudflare 50, llama-index 10) send two and ten times 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -153,10 +154,11 @@ def worker(p: dict[str, Any]) -> dict[str, Any]:
     key = p["contender"]
     _warm_imports(key)
     ids, texts, metas = D.chunks(p["chunks"], p["seed"])
+    cpu = time.process_time()
     with measure() as window:
         count = _JOBS[key](p, ids, texts, metas)
-    return {"seconds": window.seconds, "peak_delta_bytes": window.peak_delta_bytes, "count": count,
-            "notes": window.notes}
+    return {"seconds": window.seconds, "client_cpu_s": time.process_time() - cpu,
+            "peak_delta_bytes": window.peak_delta_bytes, "count": count, "notes": window.notes}
 
 
 # -- orchestration (run in the harness process) -----------------------------------------------------
@@ -181,13 +183,14 @@ def run(servers: dict[str, LoopbackEmulator], *, chunks: int, seed: int, in_proc
             if contender.writes:
                 with CloudflareClient(account_id=account, api_token=D.TOKEN, base_url=server.base_url) as admin:
                     admin.vectorize.create_index(index, dimensions=D.DIMENSIONS, metric="cosine")
-            before = server.requests()
+            before, cpu_before = server.requests(), server.cpu_seconds()
             params = {"contender": contender.key, "base_url": server.base_url, "account": account, "index": index,
                       "chunks": chunks, "seed": seed}
             result = run_task("ingest", params, in_process=in_process)
             sent = delta(server.requests(), before)
             row: dict[str, Any] = {"mode": mode, "contender": contender.key, "label": contender.label,
-                                   "job": contender.job, "chunks": chunks, "requests": sent, **result}
+                                   "job": contender.job, "chunks": chunks, "requests": sent,
+                                   "emulator_cpu_s": server.cpu_seconds() - cpu_before, **result}
             if contender.writes and "error" not in result:
                 stored = server.stored_ids(account, index)
                 expected = set(D.chunks(chunks, seed)[0])

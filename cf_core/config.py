@@ -44,7 +44,8 @@ def _env(names: tuple[str, ...], environ: Mapping[str, str]) -> str | None:
 class CloudflareConfig(BaseModel):
     """Where and how to reach Cloudflare. Immutable; build with :meth:`resolve`."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # hide_input_in_errors: a validation error must not echo a token given under a wrong name.
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     account_id: str | None = None
     api_token: SecretStr | None = Field(default=None, repr=False)

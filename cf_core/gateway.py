@@ -20,7 +20,8 @@ MAX_CACHE_TTL_S = 30 * 24 * 3600
 class Gateway(BaseModel):
     """Route calls through an AI Gateway and set its per-request options (the ``cf-aig-*`` headers)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # hide_input_in_errors: a validation error must not echo a token given under a wrong name.
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     id: str
     auth_token: SecretStr | None = Field(default=None, repr=False)

@@ -46,7 +46,9 @@ class CloudflareClientMixin(BaseModel):
     token is a :class:`~pydantic.SecretStr` and never appears in repr, str or serialised forms.
     """
 
-    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
+    # hide_input_in_errors (inherited by every component): a validation error must not echo a token
+    # given under a wrong name (``cloudflare_api_token=...`` is refused as an unknown field).
+    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True, hide_input_in_errors=True)
 
     account_id: str | None = None
     """Cloudflare account id (env ``CLOUDFLARE_ACCOUNT_ID`` / ``CF_ACCOUNT_ID``)."""

@@ -153,12 +153,15 @@ def add(spec: StoreSpec, plan: AddPlan, namespace: str | None,
         except CloudflareError as exc:
             if start == 0 and not isinstance(exc, PartialWriteError):
                 raise
-            written = plan.ids[:start] + (exc.written_ids if isinstance(exc, PartialWriteError) else [])
-            failed = [i for i in plan.ids if i not in set(written)]
+            partial = exc if isinstance(exc, PartialWriteError) else None
+            written = plan.ids[:start] + (partial.written_ids if partial else [])
+            done = set(written)
+            failed = [i for i in plan.ids if i not in done]
             raise PartialWriteError(f"add stopped after {len(written)} of {len(plan.ids)} documents (see "
                                     f".written_ids / .failed_ids): {exc}. Adding the same texts again with the "
                                     "same ids completes it without duplicates.",
-                                    written_ids=written, failed_ids=failed, mutation_ids=mutation_ids,
+                                    written_ids=written, failed_ids=failed,
+                                    mutation_ids=mutation_ids + (partial.mutation_ids if partial else []),
                                     cause=exc) from exc
         mutation_ids.extend(last.mutation_ids)
     if spec.wait and last is not None and last.mutation_id is not None:

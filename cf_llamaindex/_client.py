@@ -39,7 +39,8 @@ class CloudflareConnection(BaseModel):
     ``async_client=`` to share ready core clients (for example ``cf_core.local.local_client()``).
     """
 
-    model_config = ConfigDict(arbitrary_types_allowed=True, validate_assignment=False)
+    # hide_input_in_errors: a validation error must not echo a token given under a wrong name.
+    model_config = ConfigDict(arbitrary_types_allowed=True, validate_assignment=False, hide_input_in_errors=True)
 
     account_id: str | None = Field(default=None, description="Cloudflare account id.")
     api_token: SecretStr | None = Field(

@@ -43,7 +43,7 @@ def _banner(backend: Backend, out: Printer) -> None:
 
 
 def _cleanup(backend: Backend, out: Printer) -> None:
-    if not backend.is_local:
+    if not backend.is_local and backend.index_created:
         try:
             backend.client.vectorize.delete_index(backend.index_name)
             out.line(f"  deleted index {backend.index_name!r}")
@@ -75,7 +75,7 @@ def run(out: Printer, *, force_emulator: bool = False) -> None:
     finally:
         _cleanup(backend, out)
     out.line()
-    out.line(f"Done in {time.perf_counter() - started:.1f} s ({backend.where}).")
+    out.line(f"Done in {time.perf_counter() - started:.1f} s on {'the emulator' if backend.stand_ins else 'Cloudflare'}.")
 
 
 def _one_line(exc: BaseException) -> str:
@@ -83,7 +83,9 @@ def _one_line(exc: BaseException) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m demo", description="Ingest, RAG, an agent, AI Gateway caching and the run's cost, on the "
+        "local emulator, or on Cloudflare when CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN are set.")
     parser.add_argument("--emulator", action="store_true",
                         help=f"use the local emulator even when credentials are set (same as {BACKEND_ENV}=emulator)")
     args = parser.parse_args(argv)
@@ -94,6 +96,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ndemo: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly, and keep Python from complaining at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
     except BaseException as exc:
         if os.environ.get(DEBUG_ENV):
             traceback.print_exc()

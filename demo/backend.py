@@ -37,6 +37,8 @@ class Backend:
     where: str
     gateway_id: str
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    index_created: bool = False
+    """Set once the demo's index exists, so clean-up only deletes what this run created."""
 
     @property
     def is_local(self) -> bool:

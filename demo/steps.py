@@ -102,6 +102,7 @@ def ingest(s: Session, docs: list[Doc]) -> None:
     dims = model_info(EMBEDDING_MODEL).dimensions
     vz.create_index(s.backend.index_name, dimensions=dims, metric="cosine",
                     description="cloudflare-ai-integrations demo (safe to delete)")
+    s.backend.index_created = True
     s.out.line(f"  created index {s.backend.index_name!r}: {dims} dimensions, cosine ({EMBEDDING_MODEL})")
     bar = ProgressBar("embedding + upserting", len(docs), stream=s.out.stream)
     started = time.perf_counter()

@@ -744,7 +744,7 @@ GATEWAY: list[Cell] = [
         so the error shows at once (the default client would wait and retry).
     '''),
     code('''
-        from cf_core import GatewayRateLimitError
+        from cf_core import RateLimitError  # GatewayRateLimitError when the gateway says it was its limit
 
         LIMITED = f"nb05-limited-{RUN}"
         client.ai_gateway.create_gateway(LIMITED, rate_limiting_limit=3, rate_limiting_interval=60,
@@ -754,8 +754,8 @@ GATEWAY: list[Cell] = [
             try:
                 no_retry.workers_ai.chat(MODEL, [{"role": "user", "content": f"request {i}"}], gateway=LIMITED, max_tokens=8)
                 print(f"request {i}: ok")
-            except GatewayRateLimitError as exc:
-                print(f"request {i}: rate limited, retry after {exc.retry_after} s ({exc})")
+            except RateLimitError as exc:
+                print(f"request {i}: rate limited ({type(exc).__name__}), retry after {exc.retry_after} s: {exc}")
     '''),
     md('''
         ## Cost tracking
@@ -812,19 +812,22 @@ GATEWAY: list[Cell] = [
         matplotlib.use("Agg")  # non-interactive: the figure is rendered to PNG and displayed
         import matplotlib.pyplot as plt
         from IPython.display import Image, display
+        from matplotlib.patches import Patch
 
-        fig, ax = plt.subplots(figsize=(8, 3.5))
-        colours = ["tab:green" if hit else "tab:orange" for hit in hits]
-        ax.bar(range(1, len(latencies) + 1), latencies, color=colours)
+        fig, ax = plt.subplots(figsize=(9, 4))
+        requests = range(1, len(latencies) + 1)
+        ax.bar(requests, latencies, color=["tab:green" if hit else "tab:orange" for hit in hits])
         ax.set_xlabel("request")
         ax.set_ylabel("latency (ms)")
         ax2 = ax.twinx()
         hit_rate = [sum(hits[: i + 1]) / (i + 1) for i in range(len(hits))]
-        ax2.plot(range(1, len(hits) + 1), hit_rate, color="tab:blue", marker=".", label="cumulative hit rate")
-        ax2.set_ylim(0, 1)
-        ax2.set_ylabel("cache hit rate")
+        ax2.plot(requests, hit_rate, color="tab:blue", marker=".")
+        ax2.set_ylim(0, 1.05)
+        ax2.set_ylabel("cumulative cache hit rate")
+        ax.legend(handles=[Patch(color="tab:orange", label="cache MISS"), Patch(color="tab:green", label="cache HIT"),
+                           Patch(color="tab:blue", label="hit rate")], loc="center right")
         backend = "Cloudflare" if ON_CLOUDFLARE else "emulator, simulated model latency"
-        ax.set_title(f"AI Gateway: latency per request (orange = MISS, green = HIT) - {backend}")
+        ax.set_title(f"AI Gateway: latency per request and cache hit rate\\n({backend})")
         fig.tight_layout()
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=100)

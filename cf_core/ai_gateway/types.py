@@ -103,7 +103,7 @@ class FallbackStep(BaseModel):
     ``universal(workers_ai_token=...)``.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     provider: str
     endpoint: str
@@ -155,6 +155,11 @@ class FallbackStep(BaseModel):
         return cls(provider="openai", endpoint="chat/completions", query=body,
                    headers={"Content-Type": "application/json"},
                    secret_headers={"Authorization": _bearer(api_key)}, config=_config(config))
+
+    def __getstate__(self) -> dict[Any, Any]:
+        # Pickles (caches, multiprocessing) must not carry the provider keys: re-supply them after loading.
+        state = super().__getstate__()
+        return {**state, "__dict__": {**state["__dict__"], "secret_headers": {}}}
 
     def has_credentials(self) -> bool:
         return any(name.lower() in ("authorization", "x-api-key", "api-key") for name in self.secret_headers)

@@ -13,7 +13,7 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from pydantic_core import from_json
 
-from ..errors import CloudflareError
+from ..errors import APIError
 from ..gateway import Gateway, GatewayInfo
 
 T = TypeVar("T")
@@ -62,8 +62,10 @@ class RawResponse:
             # pydantic-core's parser is several times faster than json.loads on large float arrays.
             return from_json(self.content)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise CloudflareError(f"expected JSON from Cloudflare but could not parse it: {exc}; "
-                                  f"body starts {self.content[:120]!r}", status=self.status) from None
+            # An answer, but not one Cloudflare sends (a proxy's page, a truncated body): an APIError
+            # with the status, never retried (a 2xx may have done its work).
+            raise APIError(f"expected JSON from Cloudflare but could not parse it: {exc}; "
+                           f"body starts {self.content[:120]!r}", status=self.status) from None
 
     def header(self, name: str) -> str | None:
         name = name.lower()

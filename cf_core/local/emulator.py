@@ -32,9 +32,9 @@ FEATURES = ("workers_ai", "vectorize", "kv", "gateway")
 
 @dataclass
 class EmulatorConfig:
-    tokens: set[str] | None = None
-    """Accepted API tokens; ``None`` accepts any non-empty bearer token."""
-    forbidden_tokens: set[str] = field(default_factory=set)
+    tokens: set[str] | None = field(default=None, repr=False)
+    """Accepted API tokens; ``None`` accepts any non-empty bearer token (never shown in repr)."""
+    forbidden_tokens: set[str] = field(default_factory=set, repr=False)
     """Tokens that authenticate but lack permission (answered 403, code 10000)."""
     data_dir: Path | None = None
     """Where Vectorize and KV persist (SQLite); ``None`` keeps everything in memory."""

@@ -17,11 +17,7 @@ import pytest
 from cf_core.local import Emulator
 from cf_core.local.server import RunningServer, start_server
 
-ACCOUNT = "acc-compat"
 TOKEN = "compat-token-0123456789"
-CHAT_MODEL = "@cf/meta/llama-3.1-8b-instruct"
-EMBED_MODEL = "@cf/baai/bge-small-en-v1.5"
-EMBED_DIMS = 384
 
 _PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
@@ -31,6 +27,8 @@ class Loopback:
     """Where the clients are pointed: the values a user would put in their settings."""
 
     server: RunningServer
+    token: str = TOKEN
+    """The only token the emulator accepts here, so a client that drops it gets a 401."""
 
     @property
     def emulator(self) -> Emulator:
@@ -50,11 +48,6 @@ class Loopback:
     def gateway_base_url(self) -> str:
         """``CLOUDFLARE_AI_GATEWAY_BASE_URL``: ``http://127.0.0.1:PORT/v1``."""
         return self.server.gateway_base_url
-
-    @property
-    def openai_base_url(self) -> str:
-        """Workers AI's OpenAI-compatible base, as Cloudflare documents it for the OpenAI SDK."""
-        return f"{self.server.base_url}/accounts/{ACCOUNT}/ai/v1"
 
 
 @pytest.fixture(scope="module")

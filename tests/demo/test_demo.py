@@ -203,6 +203,7 @@ def test_refused_token_is_one_readable_line(served: RunningServer) -> None:
     result = run_demo(served_env(served, CLOUDFLARE_API_TOKEN="read-only-token"))
     assert_one_line_error(result, 1, "refused the credentials", "CLOUDFLARE_API_TOKEN")
     assert "read-only-token" not in result.stderr + result.stdout
+    assert "deleted index" not in result.stdout and "could not delete" not in result.stdout  # nothing was created
 
 
 def test_failure_mid_run_is_one_line_and_still_cleans_up(served: RunningServer) -> None:
@@ -211,3 +212,21 @@ def test_failure_mid_run_is_one_line_and_still_cleans_up(served: RunningServer) 
     assert_one_line_error(result, 2, "ServerError", "HTTP 503")
     assert "deleted index 'cf-demo-" in result.stdout  # the ingest ran; the chat step failed
     assert _indexes(served) == []
+
+
+# -- live: a real account (skipped without credentials) -----------------------------------------
+
+LIVE = bool(os.environ.get("CLOUDFLARE_ACCOUNT_ID") and os.environ.get("CLOUDFLARE_API_TOKEN"))
+
+
+@pytest.mark.live
+@pytest.mark.skipif(not LIVE, reason="needs CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN")
+def test_demo_against_cloudflare() -> None:
+    """The same command on a real account: real models, a per-run index that is deleted at the end."""
+    env = {k: v for k, v in os.environ.items() if k != "CF_DEMO_BACKEND"}
+    result = run_demo(env, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "Backend: Cloudflare, account" in result.stdout
+    created = re.search(r"created index '(cf-demo-[0-9a-f]{8})'", result.stdout)
+    assert created is not None and f"deleted index '{created.group(1)}'" in result.stdout
+    assert re.search(r"Estimated cost of this run: \$[\d.]+", result.stdout)

@@ -45,7 +45,7 @@ def test_the_five_notebooks_exist() -> None:
 def test_committed_notebook_has_no_outputs_and_matches_the_builder(name: str) -> None:
     text = (NOTEBOOKS / name).read_text(encoding="utf-8")
     assert text == _builder().render()[name], "stale notebook: run .venv/bin/python notebooks/_build.py"
-    nb = nbformat.reads(text, as_version=4)
+    nb = nbformat.reads(text, as_version=4)  # type: ignore[no-untyped-call]
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None
@@ -80,13 +80,13 @@ def offline_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MPLBACKEND", "Agg")
 
 
-def execute(name: str) -> tuple[Any, float]:
-    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+def execute(name: str, timeout: int = TIME_LIMIT_S) -> tuple[Any, float]:
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)  # type: ignore[no-untyped-call]
     # Proves the kernel runs on this venv's interpreter, not whatever `python` is on PATH.
-    nb.cells.insert(0, nbformat.v4.new_code_cell(
+    nb.cells.insert(0, nbformat.v4.new_code_cell(  # type: ignore[no-untyped-call]
         f"import sys\nassert sys.executable == {sys.executable!r}, sys.executable"))
     started = time.perf_counter()
-    NotebookClient(nb, timeout=TIME_LIMIT_S, kernel_name="python3",
+    NotebookClient(nb, timeout=timeout, kernel_name="python3",
                    resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
     return nb, time.perf_counter() - started
 
@@ -127,3 +127,17 @@ def test_notebook_runs_on_the_emulator(name: str, offline_env: None) -> None:
         assert phrase in text, phrase
     # Chat answers from the stand-in carry its own label too.
     assert "Workers AI]" not in text  # nothing claims to come from the real service
+
+
+LIVE = bool(os.environ.get("CLOUDFLARE_ACCOUNT_ID") and os.environ.get("CLOUDFLARE_API_TOKEN"))
+
+
+@pytest.mark.live
+@pytest.mark.skipif(not LIVE, reason="needs CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN")
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_runs_on_cloudflare(name: str) -> None:
+    """Each notebook on a real account (it reads the credentials from the environment it inherits)."""
+    nb, _ = execute(name, timeout=300)
+    text = "\n".join(_texts(nb))
+    assert "Backend: Cloudflare, account" in text
+    assert LABEL not in text

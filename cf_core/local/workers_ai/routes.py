@@ -4,6 +4,10 @@ Order of checks: unknown model (400/5007), rate limit (429), ``?queueRequest=tru
 not emulated: 400/5006 saying so), body parse (400/3003 empty, 5006 not JSON), licence agreement
 (403/5016), schema (400/5006), LoRA (405/5005), then the task's engine. The binding-only
 ``options`` key (``rejectIfBusy``) is accepted and ignored.
+
+A text-generation body's ``"stop": null`` is dropped before validation: langchain-cloudflare sends
+it in every native call (its ``stop`` field defaults to ``None``) and its suite passes against the
+live service, so Cloudflare accepts it. A non-null ``stop`` stays a 5006 (not a documented input).
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ def parse_body(req: EmuRequest, info: ModelInfo) -> dict[str, Any] | bytes:
     if not isinstance(body, dict):
         raise bad_input(f"Type mismatch of '/', '{json_type(body)}' not in 'object'")
     body.pop("options", None)
+    if info.task == "Text Generation" and "stop" in body and body["stop"] is None:
+        del body["stop"]
     return body
 
 
