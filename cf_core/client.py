@@ -61,10 +61,19 @@ class CloudflareClient(_ClientBase):
             base_url=base_url, gateway_base_url=gateway_base_url, timeout=timeout, max_retries=max_retries))
         self.transport = SyncTransport(self.config, http_client=http_client, transport=transport,
                                        gateway=self.gateway, policy=retry_policy)
+        self._transport_arg = transport
+        self._retry_policy = retry_policy
         self.workers_ai = WorkersAI(self.transport)
         self.vectorize = Vectorize(self.transport)
         self.kv = KV(self.transport)
         self.ai_gateway = AIGatewayAPI(self.transport)
+
+    def to_async(self) -> AsyncCloudflareClient:
+        """An async client with the same configuration, gateway and retry policy. A transport given to
+        this client is shared when it also serves async clients (as the emulator's does)."""
+        shared = self._transport_arg if isinstance(self._transport_arg, httpx.AsyncBaseTransport) else None
+        return AsyncCloudflareClient(config=self.config, gateway=self.gateway, transport=shared,
+                                     retry_policy=self._retry_policy)
 
     def run(self, op: Runnable[T]) -> T:
         """Send any operation built with cf_core's builders."""
@@ -109,10 +118,19 @@ class AsyncCloudflareClient(_ClientBase):
             base_url=base_url, gateway_base_url=gateway_base_url, timeout=timeout, max_retries=max_retries))
         self.transport = AsyncTransport(self.config, http_client=http_client, transport=transport,
                                         gateway=self.gateway, policy=retry_policy)
+        self._transport_arg = transport
+        self._retry_policy = retry_policy
         self.workers_ai = AsyncWorkersAI(self.transport)
         self.vectorize = AsyncVectorize(self.transport)
         self.kv = AsyncKV(self.transport)
         self.ai_gateway = AsyncAIGatewayAPI(self.transport)
+
+    def to_sync(self) -> CloudflareClient:
+        """A sync client with the same configuration, gateway and retry policy (the transport is shared
+        when it also serves sync clients)."""
+        shared = self._transport_arg if isinstance(self._transport_arg, httpx.BaseTransport) else None
+        return CloudflareClient(config=self.config, gateway=self.gateway, transport=shared,
+                                retry_policy=self._retry_policy)
 
     async def run(self, op: Runnable[T]) -> T:
         return await self.transport.run(op)

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from .errors import ConfigurationError
 
@@ -100,16 +100,15 @@ class CloudflareConfig(BaseModel):
             "gateway_id": gateway_id or _env(GATEWAY_ID_ENV, env),
         }
         if timeout is None:
-            env_timeout = _env(TIMEOUT_ENV, env)
-            timeout = float(env_timeout) if env_timeout else DEFAULT_TIMEOUT_S
+            timeout = _env_number(TIMEOUT_ENV, env, float, DEFAULT_TIMEOUT_S)
         if max_retries is None:
-            env_retries = _env(MAX_RETRIES_ENV, env)
-            max_retries = int(env_retries) if env_retries else DEFAULT_MAX_RETRIES
+            max_retries = _env_number(MAX_RETRIES_ENV, env, int, DEFAULT_MAX_RETRIES)
         values["timeout"], values["max_retries"] = timeout, max_retries
         try:
             return cls(**values)
-        except ValueError as exc:
-            raise ConfigurationError(f"invalid Cloudflare configuration: {exc}") from None
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise ConfigurationError(f"invalid Cloudflare configuration: {problems}") from None
 
     def require_credentials(self) -> tuple[str, SecretStr]:
         """The account id and token, or one clear :class:`ConfigurationError` naming what is missing."""
@@ -132,6 +131,17 @@ class CloudflareConfig(BaseModel):
     @property
     def has_credentials(self) -> bool:
         return bool(self.account_id and self.api_token and self.api_token.get_secret_value())
+
+
+def _env_number(names: tuple[str, ...], environ: Mapping[str, str], kind: type[float] | type[int],
+                default: float) -> Any:
+    raw = _env(names, environ)
+    if raw is None:
+        return default
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ConfigurationError(f"{names[0]} must be a number, got {raw!r}") from None
 
 
 def _without_secrets(state: dict[Any, Any], names: tuple[str, ...]) -> dict[Any, Any]:

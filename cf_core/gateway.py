@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from .errors import InvalidInputError
 
@@ -86,8 +86,9 @@ class Gateway(BaseModel):
             if isinstance(value, str):
                 return cls(id=value)
             return cls(**dict(value))
-        except ValueError as exc:
-            raise InvalidInputError(f"invalid AI Gateway settings: {exc}", field="gateway") from None
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'gateway'}: {e['msg']}" for e in exc.errors())
+            raise InvalidInputError(f"invalid AI Gateway settings: {problems}", field="gateway") from None
 
     def headers(self) -> dict[str, str]:
         h: dict[str, str] = {}

@@ -123,9 +123,8 @@ class CloudflareClientMixin(BaseModel):
         with self._client_lock:
             if self._built_sync is None:
                 if self.async_client is not None:
-                    # Same account, URL, token and gateway as the async client the user gave.
-                    self._built_sync = CloudflareClient(
-                        config=self.async_client.config, gateway=self.async_client.gateway)
+                    # The twin of the async client the user gave (same settings, shared transport).
+                    self._built_sync = self.async_client.to_sync()
                 else:
                     self._built_sync = CloudflareClient(**self._client_kwargs())
             return self._built_sync
@@ -137,8 +136,7 @@ class CloudflareClientMixin(BaseModel):
         with self._client_lock:
             if self._built_async is None:
                 if self.client is not None:
-                    self._built_async = AsyncCloudflareClient(
-                        config=self.client.config, gateway=self.client.gateway)
+                    self._built_async = self.client.to_async()
                 else:
                     self._built_async = AsyncCloudflareClient(**self._client_kwargs())
             return self._built_async

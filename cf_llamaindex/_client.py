@@ -107,8 +107,8 @@ class CloudflareConnection(BaseModel):
             with self._client_lock:
                 if self._client is None:
                     given = self._async_client  # same account, URL, token and gateway as the one given
-                    self._client = (CloudflareClient(config=given.config, gateway=given.gateway)
-                                    if given is not None else CloudflareClient(**self._client_kwargs()))
+                    self._client = (given.to_sync() if given is not None
+                                    else CloudflareClient(**self._client_kwargs()))
         return self._client
 
     @property
@@ -118,8 +118,8 @@ class CloudflareConnection(BaseModel):
             with self._client_lock:
                 if self._async_client is None:
                     given = self._client  # same account, URL, token and gateway as the sync client given
-                    self._async_client = (AsyncCloudflareClient(config=given.config, gateway=given.gateway)
-                                          if given is not None else AsyncCloudflareClient(**self._client_kwargs()))
+                    self._async_client = (given.to_async() if given is not None
+                                          else AsyncCloudflareClient(**self._client_kwargs()))
         return self._async_client
 
     @property

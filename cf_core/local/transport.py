@@ -71,8 +71,12 @@ def _check_slow(plan: FaultPlan, request: httpx.Request) -> float:
     return plan.delay_s
 
 
-class EmulatorTransport(httpx.BaseTransport):
-    """Sync in-process transport: ``httpx.Client(transport=EmulatorTransport(emulator))``."""
+class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """In-process transport for both kinds of httpx client:
+    ``httpx.Client(transport=EmulatorTransport(emu))`` or ``httpx.AsyncClient(transport=...)``.
+
+    One object serves both, so a sync core client can hand its transport to its async twin.
+    """
 
     def __init__(self, emulator: Emulator | None = None) -> None:
         self.emulator = emulator or Emulator()
@@ -92,13 +96,6 @@ class EmulatorTransport(httpx.BaseTransport):
             raise _dropped(request) from None
         return _build(resp, request, asynchronous=False)
 
-
-class AsyncEmulatorTransport(httpx.AsyncBaseTransport):
-    """Async in-process transport: ``httpx.AsyncClient(transport=AsyncEmulatorTransport(emulator))``."""
-
-    def __init__(self, emulator: Emulator | None = None) -> None:
-        self.emulator = emulator or Emulator()
-
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         emu_req = _to_emu(request, await request.aread())
         plan = self.emulator.plan(emu_req)
@@ -115,3 +112,7 @@ class AsyncEmulatorTransport(httpx.AsyncBaseTransport):
         except DropConnection:
             raise _dropped(request) from None
         return _build(resp, request, asynchronous=True)
+
+
+AsyncEmulatorTransport = EmulatorTransport
+"""The same class: kept so ``AsyncEmulatorTransport(emu)`` reads naturally next to an AsyncClient."""

@@ -385,3 +385,17 @@ def test_async_client_works_across_event_loops_over_real_sockets() -> None:
         for _ in range(3):  # each asyncio.run is a new loop; the previous one is closed
             assert asyncio.run(client.run(call)) == []
         asyncio.run(client.aclose())
+
+
+async def test_twins_share_configuration_and_a_dual_transport() -> None:
+    """A component given only a sync client can still reach the same (in-process) emulator async."""
+    emu = Emulator()
+    with local_client(emu, gateway="gw", max_retries=1) as sync_client:
+        sync_client.vectorize.create_index("twins", dimensions=3)
+        twin = sync_client.to_async()
+        assert twin.config == sync_client.config and twin.gateway == sync_client.gateway
+        assert [i.name for i in await twin.vectorize.list_indexes()] == ["twins"]
+        back = twin.to_sync()
+        assert back.vectorize.get_index("twins").dimensions == 3
+        await twin.aclose()
+        back.close()

@@ -48,7 +48,8 @@ GENERIC_TOOL_WORDS = frozenset([
     "query", "tool", "func", "function", "compute", "perform", "execute", "current", "info", "data",
     "api", "load", "read",
 ])
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+# A sentence ends at . ! or ? followed by white space (so "0.011" and "v1.5" stay whole) or a line end.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _TOKEN = re.compile(r"[^\W_]+")
 
 
@@ -65,7 +66,7 @@ def content_stems(text: str) -> list[str]:
 
 
 def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
 
 def describe_image(image: ImageInput) -> str:
