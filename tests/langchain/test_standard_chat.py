@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-from langchain_core.language_models import BaseChatModel
 from langchain_tests.integration_tests import ChatModelIntegrationTests
 from langchain_tests.unit_tests import ChatModelUnitTests
 
@@ -107,15 +106,6 @@ class _EmulatorChatIntegration(ChatModelIntegrationTests):
     @property
     def model_override_value(self) -> str:
         return "@cf/mistralai/mistral-small-3.1-24b-instruct"
-
-    @pytest.mark.xfail(reason=(
-        "Needs a real model: JSON mode sends no schema (response_format json_object), and the test "
-        "relies on the model reading 'with setup and punchline keys' in the prompt. The emulator's "
-        "stand-in answers schema-less JSON mode with {'response': ...}. The wire and the parsing "
-        "are checked in test_chat_structured.py::test_json_mode_sends_json_object_and_parses."),
-        strict=False)
-    def test_json_mode(self, model: BaseChatModel) -> None:
-        super().test_json_mode(model)
 
 
 class TestChatLlama33Integration(_EmulatorChatIntegration):

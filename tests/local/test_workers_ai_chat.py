@@ -291,3 +291,14 @@ def test_content_part_images(emu_client: httpx.Client, model: str) -> None:
         {"type": "text", "text": "Describe this"}, {"type": "image_url", "image_url": {"url": uri}}]}]}
     out = result(emu_client, model, body)
     assert f"JPEG data of {len(JPEG_HEAD)} bytes" in out["response"]
+
+
+def test_schemaless_json_mode_uses_the_keys_the_prompt_names(emu_client) -> None:  # type: ignore[no-untyped-def]
+    """Stand-in behaviour: JSON mode without a schema answers with the quoted key names the user asks for."""
+    body = {"messages": [{"role": "user", "content": 'Describe Lyon as JSON with "city" and \'country\' keys.'}],
+            "response_format": {"type": "json_object"}}
+    result = emu_client.post("/accounts/a/ai/run/@cf/meta/llama-3.3-70b-instruct-fp8-fast", json=body).json()
+    assert sorted(result["result"]["response"]) == ["city", "country"]
+    body["messages"][0]["content"] = "Describe Lyon as JSON."
+    result = emu_client.post("/accounts/a/ai/run/@cf/meta/llama-3.3-70b-instruct-fp8-fast", json=body).json()
+    assert list(result["result"]["response"]) == ["response"]

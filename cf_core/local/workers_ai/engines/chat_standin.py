@@ -48,6 +48,7 @@ GENERIC_TOOL_WORDS = frozenset([
     "query", "tool", "func", "function", "compute", "perform", "execute", "current", "info", "data",
     "api", "load", "read",
 ])
+_QUOTED_KEY = re.compile(r"""['"`]([A-Za-z_][A-Za-z0-9_]{0,63})['"`]""")
 # A sentence ends at . ! or ? followed by white space (so "0.011" and "v1.5" stay whole) or a line end.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _TOKEN = re.compile(r"[^\W_]+")
@@ -223,7 +224,10 @@ class StandInChatEngine:
         source = " ".join([convo.question, *(content for _, content in convo.results)])
         if not schema.get("properties") and schema.get("type", "object") == "object" and "$ref" not in schema \
                 and not any(k in schema for k in ("anyOf", "oneOf", "allOf")):
-            return {"response": answer}
+            # Schema-less JSON mode: use the keys the request names in quotes ("... with 'setup' and
+            # 'punchline' keys"), as a model following the instruction would; else one "response" key.
+            keys = _QUOTED_KEY.findall(convo.question)
+            return {key: answer for key in dict.fromkeys(keys)} if keys else {"response": answer}
         return synthesize(schema, source, include_optional=True, fallback_text=answer)
 
     # -- answers ------------------------------------------------------------------------------
