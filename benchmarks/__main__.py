@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -47,10 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     results: dict[str, Any] = {
         "settings": {"quick": quick, "latency_ms": args.latency_ms, "chunks": chunks, "vectors": sizes,
-                     "seed": args.seed, "in_process": args.in_process},
+                     "seed": args.seed, "in_process": args.in_process, "load_start": os.getloadavg()[0]},
     }
-    servers = {"rate_limits_on": LoopbackEmulator(args.latency_ms, rate_limits=True, seed=args.seed),
-               "rate_limits_off": LoopbackEmulator(args.latency_ms, rate_limits=False, seed=args.seed)}
+    servers = {"rate_limits_off": LoopbackEmulator(args.latency_ms, rate_limits=False, seed=args.seed),
+               "rate_limits_on": LoopbackEmulator(args.latency_ms, rate_limits=True, seed=args.seed)}
     try:
         if "ingest" in only:
             _log("bulk ingest", chunks)
@@ -67,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         _log("query", sizes)
         results["query"] = query.run(sizes, queries=5 if quick else 40, seed=args.seed, in_process=args.in_process)
     results["settings"]["wall_s"] = time.perf_counter() - started
+    results["settings"]["load_end"] = os.getloadavg()[0]
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
     report = write_report(results, args.out)

@@ -8,7 +8,7 @@ adapter cannot be cheaper than its framework's floor; the distance to it is the 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, Generator, Iterator, Sequence
 from typing import Any
 
 import httpx
@@ -113,7 +113,7 @@ def llamaindex_floor(http: httpx.Client, account: str, **extra: Any) -> tuple[An
         def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
             pieces = bare_stream(http, account, wire(messages), **extra)
 
-            def gen() -> Iterator[ChatResponse]:
+            def gen() -> Generator[ChatResponse, None, None]:
                 content = ""
                 for text in pieces:
                     content += text
@@ -133,7 +133,8 @@ def llamaindex_floor(http: httpx.Client, account: str, **extra: Any) -> tuple[An
         async def acomplete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
             raise NotImplementedError
 
-        async def astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> AsyncIterator[ChatResponse]:
+        async def astream_chat(self, messages: Sequence[ChatMessage],
+                               **kwargs: Any) -> AsyncGenerator[ChatResponse, None]:
             raise NotImplementedError
 
         async def astream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> Any:

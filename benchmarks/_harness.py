@@ -8,6 +8,7 @@ directly instead (fast, for the smoke test; memory numbers are then not meaningf
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -40,21 +41,32 @@ class LoopbackEmulator:
         self.emulator = Emulator(EmulatorConfig(rate_limits=self.rate_limits, seed=self.seed,
                                                 faults=FaultConfig(latency_ms=self.latency_ms)))
         self._cpu = 0.0
+        self.errors: Counter[str] = Counter()
+        """Error answers by HTTP status (429s from the rate limiter among them)."""
         self._cpu_lock = threading.Lock()
         respond = self.emulator.respond
 
         def timed(request: Any, plan: Any = None) -> Any:
             # CPU time of the handler thread: the emulator's own work, not the GIL waits around it.
             started = time.thread_time()
+            status = 0
             try:
-                return respond(request, plan)
+                answer = respond(request, plan)
+                status = answer.status
+                return answer
             finally:
                 spent = time.thread_time() - started
                 with self._cpu_lock:
                     self._cpu += spent
+                    if status >= 400:
+                        self.errors[str(status)] += 1
 
         self.emulator.respond = timed  # type: ignore[method-assign]
         self.server = start_server(self.emulator, port=0)
+
+    def error_counts(self) -> Counter[str]:
+        with self._cpu_lock:
+            return Counter(self.errors)
 
     def cpu_seconds(self) -> float:
         """CPU seconds the emulator has spent answering requests so far (streamed bodies excluded)."""
@@ -81,11 +93,8 @@ class LoopbackEmulator:
 
     def drop_index(self, account: str, index: str) -> None:
         """Free the emulator's memory for an index once its contender is done."""
-        state = self.vectorize_state()
-        try:
-            state.delete_index(account, index)
-        except Exception:  # already gone: nothing to free
-            pass
+        with contextlib.suppress(Exception):  # already gone: nothing to free
+            self.vectorize_state().delete_index(account, index)
 
     def stop(self) -> None:
         self.server.stop()
@@ -98,7 +107,8 @@ def delta(after: Counter[str], before: Counter[str]) -> dict[str, int]:
     return out
 
 
-def run_task(task: str, params: dict[str, Any], *, in_process: bool, timeout_s: float = 900.0) -> dict[str, Any]:
+def run_task(task: str, params: dict[str, Any], *, in_process: bool, timeout_s: float = 900.0,
+             env_overrides: dict[str, str] | None = None) -> dict[str, Any]:
     """Run one contender's worker and return its result (``{"error": ...}`` if it failed)."""
     if in_process:
         from ._worker import TASKS
@@ -113,6 +123,7 @@ def run_task(task: str, params: dict[str, Any], *, in_process: bool, timeout_s: 
     env.setdefault("NO_PROXY", "127.0.0.1,localhost")
     env["LANGSMITH_TRACING"] = "false"
     env["LANGCHAIN_TRACING_V2"] = "false"
+    env.update(env_overrides or {})
     try:
         proc = subprocess.run([sys.executable, "-m", "benchmarks._worker", task, json.dumps(params)],
                               capture_output=True, text=True, timeout=timeout_s, cwd=ROOT, env=env)

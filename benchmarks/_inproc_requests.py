@@ -29,11 +29,10 @@ class EmulatorAdapter(BaseAdapter):
     def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
              verify: Any = True, cert: Any = None, proxies: Any = None) -> requests.Response:
         url = urlsplit(request.url or "")
-        body = request.body or b""
-        if isinstance(body, str):
-            body = body.encode("utf-8")
-        emu_req = EmuRequest.build(request.method or "GET", unquote(url.path), url.query,
-                                   dict(request.headers), bytes(body))
+        raw = request.body or b""
+        body = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)  # type: ignore[arg-type]
+        headers = {str(k): v if isinstance(v, str) else v.decode("latin-1") for k, v in request.headers.items()}
+        emu_req = EmuRequest.build(request.method or "GET", unquote(url.path), url.query, headers, body)
         answer = self.emulator.respond(emu_req, None)
         content = answer.body if isinstance(answer.body, bytes | bytearray) else b"".join(answer.body)
         resp = requests.Response()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
@@ -145,7 +145,7 @@ def library_ops(key: str, t: Target, messages: list[dict[str, str]], max_tokens:
         auth = {"Authorization": f"Bearer {D.TOKEN}"}
         return {"embed": lambda: session.post(url, json={"text": [D.QUESTION]}, headers=auth).json()["result"]["data"][0]}
     if key == "llamaindex_cloudflare_embed":
-        import llama_index.embeddings.cloudflare_workersai.base as anchor
+        import llama_index.embeddings.cloudflare_workersai.base as anchor  # type: ignore[import-untyped]
 
         from ._inproc_requests import EmulatorAdapter
 
@@ -175,19 +175,10 @@ def _langchain_models(key: str, t: Target, extra: dict[str, Any], stack: ExitSta
 
     from ._inproc_requests import route_requests
 
-    # It sends `"stop": null` in every native chat body, which the emulator answers with 400/5006
-    # (an unknown property on /ai/run; see the report). Drop null fields so its cost can be measured.
-    original = AnchorChat._rest_body
-
-    def rest_body(self: Any, payload: dict[str, Any]) -> dict[str, Any]:
-        return original(self, {k: v for k, v in payload.items() if v is not None})  # type: ignore[no-any-return]
-
-    AnchorChat._rest_body = rest_body  # type: ignore[method-assign]
-    stack.callback(setattr, AnchorChat, "_rest_body", original)
     kwargs: dict[str, Any] = {"account_id": t.account, "api_token": D.TOKEN, "model": D.CHAT_MODEL,
                               "base_url": t.base_url, **extra}
     if t.emulator is not None:
-        # Its documented httpx hook: the same in-process transport bare httpx uses.
+        # Its `client` field takes an httpx.Client: the same in-process transport bare httpx uses.
         kwargs["client"] = t.httpx_client(stack)
         stack.enter_context(route_requests(t.emulator, t.origin))  # its embeddings use requests.post
     return (AnchorChat(**kwargs),

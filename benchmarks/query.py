@@ -102,7 +102,7 @@ def _one_size(n: int, queries: int, seed: int) -> dict[str, Any]:
     got = {m.id for m in client.vectorize.query(index, q_lists[0], top_k=TOP_K, filter=FILTER).matches}
     client.close()
     emulator.close()
-    return {"vectors": n, "dims": D.DIMENSIONS, "selected": int(len(allowed)), "floor_ms": floor_ms,
+    return {"vectors": n, "dims": D.DIMENSIONS, "selected": len(allowed), "floor_ms": floor_ms,
             "engine_ms": engine_ms, "engine_nofilter_ms": engine_nofilter_ms, "core_ms": core_ms,
             "core_nofilter_ms": core_nofilter_ms, "cold_ms": cold_ms, "correct": got == expected}
 
@@ -114,4 +114,7 @@ def worker(p: dict[str, Any]) -> dict[str, Any]:
 def run(sizes: list[int], *, queries: int, seed: int, in_process: bool) -> dict[str, Any]:
     from ._harness import run_task
 
-    return run_task("query", {"sizes": sizes, "queries": queries, "seed": seed}, in_process=in_process)
+    # One BLAS thread for floor and emulator alike: a matrix-vector product is memory-bound, and on a
+    # busy 2-core machine waking a second BLAS thread makes single queries jitter by milliseconds.
+    return run_task("query", {"sizes": sizes, "queries": queries, "seed": seed}, in_process=in_process,
+                    env_overrides={"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})

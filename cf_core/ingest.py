@@ -1,10 +1,10 @@
 """Bulk ingest: texts in, vectors written to Vectorize, with embedding and writing overlapped.
 
-The input is read lazily in windows, so memory stays bounded whatever its length. Each window is
-split into chunks of up to ``write_batch`` items; a chunk is embedded in requests of up to
-``embed_batch`` texts (paced under the embedding model's per-minute limit from the catalog) and
-then written in one NDJSON upsert. Several chunks run at once, so one chunk's write overlaps the
-next one's embedding. Every item is validated before its chunk sends anything. A failure part-way
+The input is read lazily in chunks of up to ``write_batch`` items, so memory stays bounded whatever
+its length. A chunk is embedded in requests of up to ``embed_batch`` texts (``concurrency`` at once,
+paced under the embedding model's per-minute limit from the catalog) and then written in one NDJSON
+upsert while the next chunk is being embedded. Every item is validated before its chunk sends
+anything. A failure part-way
 ends in :class:`PartialWriteError` listing exactly which ids were written and which were not;
 running the same ingest again completes the job (upserts replace, so nothing is duplicated).
 """
@@ -44,7 +44,6 @@ class _Settings:
     namespace: str | None
     text_key: str | None
     embed_batch: int
-    chunks_in_flight: int
     embed_concurrency: int
     per_minute: int | None
     gateway: GatewayArg
@@ -76,7 +75,7 @@ def _items(texts: Iterable[str], ids: Iterable[str] | None, metadatas: Iterable[
         yield _Item(vid, text, V.check_metadata(metadata, index=position, vid=vid))
 
 
-def _chunk_op(items: list[_Item], s: _Settings) -> Op[tuple[list[str], str]]:
+def _embed_op(items: list[_Item], s: _Settings) -> Op[list[Vector]]:
     def embed_one(batch: list[_Item]) -> Op[list[list[float]]]:
         if s.per_minute:
             yield Pace(f"workers-ai:{s.model}", s.per_minute)
@@ -87,41 +86,61 @@ def _chunk_op(items: list[_Item], s: _Settings) -> Op[tuple[list[str], str]]:
     embedded: list[list[list[float]]] = yield Gather([embed_one(b) for b in batches], limit=s.embed_concurrency)
     values = [vec for part in embedded for vec in part]
     # Items were validated when read and the values come parsed from the service: skip re-validation.
-    vectors = [Vector.model_construct(id=it.id, values=vec, metadata=it.metadata, namespace=s.namespace)
-               for it, vec in zip(items, values, strict=True)]
+    return [Vector.model_construct(id=it.id, values=vec, metadata=it.metadata, namespace=s.namespace)
+            for it, vec in zip(items, values, strict=True)]
+
+
+def _write_op(vectors: list[Vector], s: _Settings) -> Op[str]:
     mutation_id: str = yield from recorded(write_call("upsert", s.index, vectors))
-    return [it.id for it in items], mutation_id
+    return mutation_id
 
 
 def _run(items: Iterator[_Item], s: _Settings, write_batch: int, wait: bool, wait_timeout: float,
          total: int | None, on_progress: ProgressCallback | None) -> Op[MutationResult]:
+    """A two-stage pipeline: each step writes the chunk embedded in the previous step while the next
+    chunk is embedded (at full concurrency), so writes hide behind embedding and at most two chunks
+    are held in memory. Writes go out one at a time, in order."""
     written: list[str] = []
     failed: list[str] = []
     mutation_ids: list[str] = []
     first_error: BaseException | None = None
+    invalid: InvalidInputError | None = None
+    pending: tuple[list[_Item], list[Vector]] | None = None  # embedded, not yet written
     while True:
-        try:
-            window = list(itertools.islice(items, write_batch * s.chunks_in_flight))
-        except InvalidInputError as exc:
-            if not written:
-                raise
-            raise PartialWriteError(f"ingest into {s.index!r} stopped at an invalid item after {len(written)} "
-                                    f"items were written: {exc}", written_ids=written, failed_ids=failed,
-                                    mutation_ids=mutation_ids, cause=exc) from exc
-        if not window:
+        chunk: list[_Item] = []
+        if invalid is None:
+            try:
+                chunk = list(itertools.islice(items, write_batch))
+            except InvalidInputError as exc:
+                invalid = exc  # write what is already embedded, then report
+        if pending is None and not chunk:
             break
-        chunks = [window[i:i + write_batch] for i in range(0, len(window), write_batch)]
-        outcomes = yield Gather([_chunk_op(c, s) for c in chunks], limit=s.chunks_in_flight, return_exceptions=True)
-        for chunk, outcome in zip(chunks, outcomes, strict=True):
-            if isinstance(outcome, BaseException):
-                failed.extend(it.id for it in chunk)
-                first_error = first_error or outcome
+        ops: list[Op[Any]] = ([_write_op(pending[1], s)] if pending is not None else []) + \
+            ([_embed_op(chunk, s)] if chunk else [])
+        outcomes = yield Gather(ops, limit=len(ops), return_exceptions=True)
+        if pending is not None:
+            done, outcomes = outcomes[0], outcomes[1:]
+            if isinstance(done, BaseException):
+                failed.extend(it.id for it in pending[0])
+                first_error = first_error or done
             else:
-                ids, mid = outcome
-                written.extend(ids)
-                mutation_ids.append(mid)
-        if on_progress is not None:
-            on_progress(len(written), total)
+                written.extend(it.id for it in pending[0])
+                mutation_ids.append(done)
+            if on_progress is not None:
+                on_progress(len(written), total)
+        pending = None
+        if chunk:
+            if isinstance(outcomes[0], BaseException):
+                failed.extend(it.id for it in chunk)
+                first_error = first_error or outcomes[0]
+            else:
+                pending = (chunk, outcomes[0])
+    if invalid is not None:
+        if not written:
+            raise invalid
+        raise PartialWriteError(f"ingest into {s.index!r} stopped at an invalid item after {len(written)} "
+                                f"items were written: {invalid}", written_ids=written, failed_ids=failed,
+                                mutation_ids=mutation_ids, cause=invalid) from invalid
     if first_error is not None:
         if not written:
             raise first_error  # nothing was written: the cause says it all
@@ -131,7 +150,6 @@ def _run(items: Iterator[_Item], s: _Settings, write_batch: int, wait: bool, wai
             f"completes it without duplicates.", written_ids=written, failed_ids=failed,
             mutation_ids=mutation_ids, cause=first_error)
     if wait:
-        # Mutations apply in the order they were accepted; chunks overlapped, so wait for each.
         for mid in mutation_ids:
             yield from wait_op(s.index, mid, wait_timeout, DEFAULT_POLL_INTERVAL_S)
     return MutationResult(mutation_ids=mutation_ids, ids=written)
@@ -169,10 +187,8 @@ def ingest(index: str, texts: Iterable[str], *, embedding_model: str, ids: Itera
         if ids is not None and isinstance(ids, Sequence) and len(ids) != total:
             raise InvalidInputError(f"got {total} texts but {len(ids)} ids", field="ids", limit=total)
         items = iter(materialised)
-    in_flight = 2
     settings = _Settings(index=index, model=embedding_model, namespace=namespace, text_key=text_key,
-                         embed_batch=embed_batch_size, chunks_in_flight=in_flight,
-                         embed_concurrency=max(1, concurrency // in_flight),
+                         embed_batch=embed_batch_size, embed_concurrency=concurrency,
                          per_minute=info.rate_limit_rpm if respect_rate_limits else None, gateway=gateway)
     return _run(items, settings, write_batch, wait, timeout, total, on_progress)
 

@@ -17,6 +17,7 @@ from .client import (
 )
 from .emulator import Emulator, EmulatorConfig
 from .faults import FaultConfig
+from .recording import RecordingTransport, SentRequest
 from .transport import AsyncEmulatorTransport, EmulatorTransport
 
 STAND_IN_LABEL = "[stand-in model: cf_core.local emulator, not Cloudflare]"
@@ -32,6 +33,8 @@ __all__ = [
     "EmulatorConfig",
     "EmulatorTransport",
     "FaultConfig",
+    "RecordingTransport",
+    "SentRequest",
     "local_async_client",
     "local_client",
 ]

@@ -6,7 +6,8 @@ from typing import Any
 
 from ..client import AsyncCloudflareClient, CloudflareClient
 from .emulator import Emulator
-from .transport import AsyncEmulatorTransport, EmulatorTransport
+from .recording import RecordingTransport, SentRequest
+from .transport import EmulatorTransport
 
 LOCAL_ACCOUNT_ID = "local-account"
 LOCAL_API_TOKEN = "local-emulator-token"
@@ -21,11 +22,21 @@ def _kwargs(overrides: dict[str, Any]) -> dict[str, Any]:
     return kwargs
 
 
-def local_client(emulator: Emulator | None = None, **overrides: Any) -> CloudflareClient:
-    """A :class:`CloudflareClient` talking to ``emulator`` (a fresh one by default) with no socket."""
-    return CloudflareClient(transport=EmulatorTransport(emulator or Emulator()), **_kwargs(overrides))
+def _transport(emulator: Emulator | None,
+               record: list[SentRequest] | None) -> EmulatorTransport | RecordingTransport:
+    # Both classes serve sync and async clients.
+    transport = EmulatorTransport(emulator or Emulator())
+    return transport if record is None else RecordingTransport(transport, record)
 
 
-def local_async_client(emulator: Emulator | None = None, **overrides: Any) -> AsyncCloudflareClient:
+def local_client(emulator: Emulator | None = None, *, record: list[SentRequest] | None = None,
+                 **overrides: Any) -> CloudflareClient:
+    """A :class:`CloudflareClient` talking to ``emulator`` (a fresh one by default) with no socket.
+    With ``record``, every request it sends is appended to that list (see :mod:`.recording`)."""
+    return CloudflareClient(transport=_transport(emulator, record), **_kwargs(overrides))
+
+
+def local_async_client(emulator: Emulator | None = None, *, record: list[SentRequest] | None = None,
+                       **overrides: Any) -> AsyncCloudflareClient:
     """The async twin of :func:`local_client`."""
-    return AsyncCloudflareClient(transport=AsyncEmulatorTransport(emulator or Emulator()), **_kwargs(overrides))
+    return AsyncCloudflareClient(transport=_transport(emulator, record), **_kwargs(overrides))

@@ -5,15 +5,19 @@ Enable with ``pytest_plugins = ["cf_core.local.pytest_plugin"]`` in a conftest.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
-from . import LOCAL_BASE_URL, LOCAL_GATEWAY_BASE_URL
+from .client import LOCAL_BASE_URL, LOCAL_GATEWAY_BASE_URL, local_async_client, local_client
 from .emulator import Emulator
 from .server import RunningServer, running_server
 from .transport import AsyncEmulatorTransport, EmulatorTransport
+
+if TYPE_CHECKING:
+    from ..client import AsyncCloudflareClient, CloudflareClient
 
 TEST_ACCOUNT = "acc-test"
 TEST_TOKEN = "test-token-0123456789"
@@ -25,6 +29,20 @@ def emulator() -> Iterator[Emulator]:
     emu = Emulator()
     yield emu
     emu.close()
+
+
+@pytest.fixture
+def client(emulator: Emulator) -> Iterator[CloudflareClient]:
+    """A core client on the in-process emulator (the local account and token)."""
+    with local_client(emulator) as c:
+        yield c
+
+
+@pytest.fixture
+async def aclient(emulator: Emulator) -> AsyncIterator[AsyncCloudflareClient]:
+    """The async twin of :func:`client`, on the same emulator."""
+    async with local_async_client(emulator) as c:
+        yield c
 
 
 @pytest.fixture

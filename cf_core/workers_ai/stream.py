@@ -40,7 +40,8 @@ class _Call:
     arguments: str = ""
 
 
-def _args_text(value: Any) -> str:
+def _text_of(value: Any) -> str:
+    """Streamed text or tool arguments as text: absent is empty, JSON values are serialised."""
     if value is None:
         return ""
     if isinstance(value, str):
@@ -218,7 +219,7 @@ class ChatStreamParser:
         if call_id is not None and self._repeat(call_id, args):
             return None
         index = self._index_for(item.get("index"), name, call_id)
-        arg_text = _args_text(args)
+        arg_text = _text_of(args)
         state = self._calls.get(index)
         self._current = index
         if state is None:
@@ -253,18 +254,10 @@ class ChatStreamParser:
         for call in self._calls.values():
             if call.id == call_id and call.arguments and args is not None:
                 try:
-                    return bool(json.loads(call.arguments) == json.loads(_args_text(args)))
+                    return bool(json.loads(call.arguments) == json.loads(_text_of(args)))
                 except ValueError:
                     return False
         return False
-
-
-def _text_of(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
 
 
 def stream_chat(model: str, messages: Sequence[Mapping[str, Any]] | None = None, *, prompt: str | None = None,

@@ -1,101 +1,31 @@
-"""Shared fixtures for the core's tests: an emulator, sync and async clients wired to it in process,
-and recording variants that keep every HTTP request the client sent (method, URL, headers, body)."""
+"""Shared fixtures for the core's tests (the emulator and the plain ``client``/``aclient`` come from
+cf_core.local's pytest plugin): recording clients that keep every HTTP request the client sent
+(method, URL, headers, body), and one test body for both clients."""
 
 from __future__ import annotations
 
 import inspect
-import json
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import pytest
 
 from cf_core import AsyncCloudflareClient, CloudflareClient
-from cf_core.local import (
-    LOCAL_ACCOUNT_ID,
-    LOCAL_API_TOKEN,
-    LOCAL_BASE_URL,
-    LOCAL_GATEWAY_BASE_URL,
-    AsyncEmulatorTransport,
-    Emulator,
-    EmulatorTransport,
-    local_async_client,
-    local_client,
-)
-
-
-@dataclass
-class Sent:
-    method: str
-    url: httpx.URL
-    headers: httpx.Headers
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
+from cf_core.local import Emulator, SentRequest, local_async_client, local_client
 
 
 @dataclass
 class Recorder:
-    """Wraps the emulator's transports and records each request before passing it on."""
+    """The requests sent by the recording clients (``rclient``, ``raclient``) on ``emulator``."""
 
     emulator: Emulator
-    sent: list[Sent] = field(default_factory=list)
-
-    def note(self, request: httpx.Request) -> None:
-        self.sent.append(Sent(request.method, request.url, request.headers, request.content))
+    sent: list[SentRequest] = field(default_factory=list)
 
     @property
-    def last(self) -> Sent:
+    def last(self) -> SentRequest:
         assert self.sent, "no request was sent"
         return self.sent[-1]
-
-    def sync_transport(self) -> httpx.BaseTransport:
-        inner, note = EmulatorTransport(self.emulator), self.note
-
-        class _Recording(httpx.BaseTransport):
-            def handle_request(self, request: httpx.Request) -> httpx.Response:
-                request.read()
-                note(request)
-                return inner.handle_request(request)
-
-        return _Recording()
-
-    def async_transport(self) -> httpx.AsyncBaseTransport:
-        inner, note = AsyncEmulatorTransport(self.emulator), self.note
-
-        class _Recording(httpx.AsyncBaseTransport):
-            async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-                await request.aread()
-                note(request)
-                return await inner.handle_async_request(request)
-
-        return _Recording()
-
-
-LOCAL = {"account_id": LOCAL_ACCOUNT_ID, "api_token": LOCAL_API_TOKEN, "base_url": LOCAL_BASE_URL,
-         "gateway_base_url": LOCAL_GATEWAY_BASE_URL}
-
-
-@pytest.fixture
-def emulator() -> Iterator[Emulator]:
-    emu = Emulator()
-    yield emu
-    emu.close()
-
-
-@pytest.fixture
-def client(emulator: Emulator) -> Iterator[CloudflareClient]:
-    with local_client(emulator) as c:
-        yield c
-
-
-@pytest.fixture
-async def aclient(emulator: Emulator) -> AsyncIterator[AsyncCloudflareClient]:
-    async with local_async_client(emulator) as c:
-        yield c
 
 
 @pytest.fixture
@@ -106,14 +36,14 @@ def recorder(emulator: Emulator) -> Recorder:
 @pytest.fixture
 def rclient(recorder: Recorder) -> Iterator[CloudflareClient]:
     """A sync client whose requests land in ``recorder.sent``."""
-    with CloudflareClient(transport=recorder.sync_transport(), **LOCAL) as c:
+    with local_client(recorder.emulator, record=recorder.sent) as c:
         yield c
 
 
 @pytest.fixture
 async def raclient(recorder: Recorder) -> AsyncIterator[AsyncCloudflareClient]:
     """An async client whose requests land in ``recorder.sent``."""
-    async with AsyncCloudflareClient(transport=recorder.async_transport(), **LOCAL) as c:
+    async with local_async_client(recorder.emulator, record=recorder.sent) as c:
         yield c
 
 

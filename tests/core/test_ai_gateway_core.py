@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from cf_core import CloudflareClient, Gateway
+from cf_core import Gateway
 from cf_core.ai_gateway import FallbackStep, GatewayLog
 from cf_core.errors import (
     AuthenticationError,
@@ -23,9 +23,9 @@ from cf_core.http import DIRECT
 from cf_core.local import (
     LOCAL_ACCOUNT_ID,
     LOCAL_API_TOKEN,
-    LOCAL_BASE_URL,
     LOCAL_GATEWAY_BASE_URL,
     Emulator,
+    local_client,
 )
 
 Dual = Any  # tests/core/conftest.py's Dual
@@ -124,8 +124,6 @@ async def test_universal_takes_workers_ai_token_for_steps_without_one(dual: Dual
 
 
 async def test_universal_uses_the_client_default_gateway(emulator: Emulator) -> None:
-    from cf_core.local import local_client
-
     with local_client(emulator, gateway="gw-default") as c:
         result = c.ai_gateway.universal([wai()])
     assert result.step == 0
@@ -142,8 +140,7 @@ async def test_authenticated_gateway(dual: Dual) -> None:
 
 
 def test_universal_wire_body(recorder: Any) -> None:
-    with CloudflareClient(transport=recorder.sync_transport(), account_id=LOCAL_ACCOUNT_ID, api_token=LOCAL_API_TOKEN,
-                          base_url=LOCAL_BASE_URL, gateway_base_url=LOCAL_GATEWAY_BASE_URL) as c:
+    with local_client(recorder.emulator, record=recorder.sent) as c:
         c.ai_gateway.universal([FallbackStep.workers_ai(MODEL, {"prompt": "hi"}, config={"requestTimeout": 5000}),
                                 FallbackStep.openai("gpt-4o-mini", MESSAGES, api_key="sk-wire")],
                                gateway=Gateway(id="gw-w", cache_ttl=60), workers_ai_token="cf-token")

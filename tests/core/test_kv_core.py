@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 
 import cf_core.kv as kv_module
-from cf_core import CloudflareClient
 from cf_core.errors import InvalidInputError, NotFoundError
-from cf_core.local import LOCAL_ACCOUNT_ID, LOCAL_API_TOKEN, LOCAL_BASE_URL
+from cf_core.local import local_client
 
 Dual = Any  # tests/core/conftest.py's Dual
 
@@ -135,8 +134,7 @@ def test_value_size_limit_checked_locally() -> None:
 
 def test_wire_forms(recorder: Any) -> None:
     """A plain PUT sends the raw bytes with the TTL as a query parameter; with metadata it is multipart."""
-    with CloudflareClient(transport=recorder.sync_transport(), account_id=LOCAL_ACCOUNT_ID,
-                          api_token=LOCAL_API_TOKEN, base_url=LOCAL_BASE_URL) as c:
+    with local_client(recorder.emulator, record=recorder.sent) as c:
         ns = c.kv.create_namespace("wire").id
         c.kv.put(ns, "a/b c", b"raw", expiration_ttl=300)
         raw_put = recorder.last

@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 
-from cf_core import CloudflareClient
 from cf_core.errors import BadRequestError, ConflictError, InvalidInputError, NotFoundError
-from cf_core.local import LOCAL_ACCOUNT_ID, LOCAL_API_TOKEN, LOCAL_BASE_URL
+from cf_core.local import local_client
 from cf_core.vectorize import IndexInfo, Vector, higher_is_better, relevance_from_score
 
 Dual = Any  # tests/core/conftest.py's Dual: a sync or async client, every method awaited
@@ -237,8 +236,7 @@ async def test_local_validation_sends_nothing_and_changes_nothing(dual: Dual, ca
 
 
 def test_vectorize_requests_use_the_vectorize_token(recorder: Any) -> None:
-    with CloudflareClient(transport=recorder.sync_transport(), account_id=LOCAL_ACCOUNT_ID, api_token=LOCAL_API_TOKEN,
-                          base_url=LOCAL_BASE_URL, vectorize_api_token="vectorize-only-token") as c:
+    with local_client(recorder.emulator, record=recorder.sent, vectorize_api_token="vectorize-only-token") as c:
         c.vectorize.create_index("idx", dimensions=2)
         c.vectorize.upsert("idx", [{"id": "a", "values": [1.0, 2.0]}])
     assert [s.headers["authorization"] for s in recorder.sent] == ["Bearer vectorize-only-token"] * 2

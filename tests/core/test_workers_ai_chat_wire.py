@@ -16,6 +16,7 @@ import pytest
 
 from cf_core import AsyncCloudflareClient, CloudflareClient
 from cf_core.workers_ai import ChatChunk
+from tests.support import tool_calls_of
 
 LLAMA_8B = "@cf/meta/llama-3.1-8b-instruct"
 LLAMA_3B = "@cf/meta/llama-3.2-3b-instruct"
@@ -40,14 +41,7 @@ TOOL_MODELS = [(LLAMA_70B, "flat"), (HERMES, "flat"), (MISTRAL, "flat"), (SCOUT,
 
 
 def joined(chunks: list[ChatChunk]) -> tuple[str, dict[int, dict[str, Any]]]:
-    calls: dict[int, dict[str, Any]] = {}
-    for chunk in chunks:
-        for tc in chunk.tool_call_chunks:
-            call = calls.setdefault(tc.index, {"id": None, "name": None, "arguments": ""})
-            call["id"] = call["id"] or tc.id
-            call["name"] = call["name"] or tc.name
-            call["arguments"] += tc.arguments
-    return "".join(c.text for c in chunks), calls
+    return "".join(c.text for c in chunks), tool_calls_of(chunks)
 
 
 def test_chat_prompt_parses_the_answer_that_was_sent(rclient: CloudflareClient, recorder: Any) -> None:

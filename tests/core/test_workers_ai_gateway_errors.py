@@ -19,13 +19,11 @@ from cf_core import (
     NotFoundError,
     StreamError,
 )
-from cf_core.local import LOCAL_ACCOUNT_ID, LOCAL_API_TOKEN, LOCAL_BASE_URL, LOCAL_GATEWAY_BASE_URL
+from cf_core.local import LOCAL_ACCOUNT_ID, LOCAL_GATEWAY_BASE_URL, local_client
 
 LLAMA_8B = "@cf/meta/llama-3.1-8b-instruct"
 BGE = "@cf/baai/bge-small-en-v1.5"
 SDXL = "@cf/stabilityai/stable-diffusion-xl-base-1.0"
-LOCAL = {"account_id": LOCAL_ACCOUNT_ID, "api_token": LOCAL_API_TOKEN, "base_url": LOCAL_BASE_URL,
-         "gateway_base_url": LOCAL_GATEWAY_BASE_URL}
 GW_PREFIX = f"/v1/{LOCAL_ACCOUNT_ID}"
 
 
@@ -71,7 +69,7 @@ def test_stream_through_gateway_puts_info_on_the_first_chunk(rclient: Cloudflare
 
 
 def test_client_default_gateway_and_direct_override(recorder: Any) -> None:
-    with CloudflareClient(transport=recorder.sync_transport(), gateway="default-gw", **LOCAL) as c:
+    with local_client(recorder.emulator, record=recorder.sent, gateway="default-gw") as c:
         c.workers_ai.chat(LLAMA_8B, prompt="x")
         assert recorder.last.url.path == f"{GW_PREFIX}/default-gw/workers-ai/{LLAMA_8B}"
         c.workers_ai.chat(LLAMA_8B, prompt="x", gateway=DIRECT)

@@ -13,6 +13,7 @@ from cf_core.http import RawResponse, SSEDecoder
 from cf_core.workers_ai import ChatChunk
 from cf_core.workers_ai.chat import plan_chat
 from cf_core.workers_ai.stream import ChatStreamParser
+from tests.support import tool_calls_of
 
 LLAMA_8B = "@cf/meta/llama-3.1-8b-instruct"
 SCOUT = "@cf/meta/llama-4-scout-17b-16e-instruct"
@@ -40,18 +41,6 @@ def feed(p: ChatStreamParser, events: list[Any], done: bool = True) -> list[Chat
 
 def text_of(chunks: list[ChatChunk]) -> str:
     return "".join(c.text for c in chunks)
-
-
-def calls_of(chunks: list[ChatChunk]) -> dict[int, dict[str, Any]]:
-    """Join tool-call chunks by index, the way LangChain merges them."""
-    calls: dict[int, dict[str, Any]] = {}
-    for chunk in chunks:
-        for tc in chunk.tool_call_chunks:
-            call = calls.setdefault(tc.index, {"id": None, "name": None, "arguments": ""})
-            call["id"] = call["id"] or tc.id
-            call["name"] = call["name"] or tc.name
-            call["arguments"] += tc.arguments
-    return calls
 
 
 def test_native_chunks_padding_ignored_usage_once_at_the_end() -> None:
@@ -101,7 +90,7 @@ def test_native_top_level_tool_calls_string_arguments() -> None:
                                "function": {"name": "get_weather", "arguments": "{\"city\": \"London\"}"}}]},
               {"response": "", "finish_reason": "tool_calls"}]
     chunks = feed(parser(SCOUT, tools=[WEATHER]), events)
-    calls = calls_of(chunks)
+    calls = tool_calls_of(chunks)
     assert calls == {0: {"id": "call123", "name": "get_weather", "arguments": "{\"city\": \"London\"}"}}
     assert chunks[-1].finish_reason == "tool_calls"
 
@@ -118,7 +107,7 @@ def test_openai_delta_tool_fragments_joined_per_index() -> None:
         {"choices": [{"delta": {}, "finish_reason": "tool_calls"}]},
     ]
     chunks = feed(parser(SCOUT, tools=[WEATHER, TIME]), events)
-    calls = calls_of(chunks)
+    calls = tool_calls_of(chunks)
     assert calls[0] == {"id": "chatcmpl-tool-a", "name": "get_weather", "arguments": "{\"city\": \"Paris\"}"}
     assert calls[1] == {"id": "chatcmpl-tool-b", "name": "get_time", "arguments": "{\"tz\":\"UTC\"}"}
     # the id and name come once per call, on its first chunk
@@ -136,7 +125,7 @@ def test_native_fragments_without_index_null_finalisation_and_empty_events() -> 
         {"tool_calls": [], "p": "abcdef"},
     ]
     chunks = feed(parser(MISTRAL, tools=[WEATHER, TIME]), events)
-    calls = calls_of(chunks)
+    calls = tool_calls_of(chunks)
     assert sorted(calls) == [0, 1]
     assert calls[0]["name"] == "get_weather" and json.loads(calls[0]["arguments"]) == {"city": "Rome"}
     assert calls[1]["name"] == "get_time" and json.loads(calls[1]["arguments"]) == {"tz": "CET"}
@@ -149,7 +138,7 @@ def test_native_fragments_without_index_null_finalisation_and_empty_events() -> 
 def test_complete_flat_calls_each_with_index_zero_become_separate_calls() -> None:
     events = [{"tool_calls": [{"index": 0, "name": "get_weather", "arguments": {"city": "A"}}]},
               {"tool_calls": [{"index": 0, "name": "get_weather", "arguments": {"city": "B"}}]}]
-    calls = calls_of(feed(parser(SCOUT, tools=[WEATHER]), events))
+    calls = tool_calls_of(feed(parser(SCOUT, tools=[WEATHER]), events))
     assert [json.loads(c["arguments"]) for c in calls.values()] == [{"city": "A"}, {"city": "B"}]
 
 
@@ -161,7 +150,7 @@ def test_a_repeated_complete_call_after_its_fragments_is_not_doubled() -> None:
         {"response": "", "tool_calls": [{"id": "c1", "type": "function",
                                          "function": {"name": "get_weather", "arguments": {"city": "Oslo"}}}]},
     ]
-    calls = calls_of(feed(parser(SCOUT, tools=[WEATHER]), events))
+    calls = tool_calls_of(feed(parser(SCOUT, tools=[WEATHER]), events))
     assert list(calls) == [0]
     assert json.loads(calls[0]["arguments"]) == {"city": "Oslo"}
 
@@ -170,7 +159,7 @@ def test_tool_call_streamed_as_json_text_becomes_tool_chunks() -> None:
     pieces = ['{"name": ', '"get_weather", ', '"parameters": ', '{"city": "Lima"}}']
     chunks = feed(parser(LLAMA_8B, tools=[WEATHER]), [{"response": p} for p in pieces])
     assert text_of(chunks) == ""
-    calls = calls_of(chunks)
+    calls = tool_calls_of(chunks)
     assert calls[0]["name"] == "get_weather" and json.loads(calls[0]["arguments"]) == {"city": "Lima"}
     assert calls[0]["id"]
     assert chunks[-1].finish_reason == "tool_calls"
@@ -196,7 +185,7 @@ def test_text_with_tools_is_released_as_soon_as_it_is_no_call_prefix() -> None:
 def test_json_looking_text_that_is_not_a_call_is_released_at_the_end() -> None:
     chunks = feed(parser(LLAMA_8B, tools=[WEATHER]), [{"response": "{\"temp\": "}, {"response": "3}"}])
     assert text_of(chunks) == "{\"temp\": 3}"
-    assert calls_of(chunks) == {}
+    assert tool_calls_of(chunks) == {}
 
 
 def test_stop_sequence_split_across_events() -> None:
@@ -250,7 +239,7 @@ def test_plain_json_body_fallback_yields_equivalent_chunks() -> None:
                        "success": True, "errors": [], "messages": []}).encode()
     p = parser(LLAMA_8B, tools=[WEATHER])
     chunks = p.from_body(RawResponse(200, {"content-type": "application/json"}, body)) + p.end()
-    calls = calls_of(chunks)
+    calls = tool_calls_of(chunks)
     assert calls[0]["name"] == "get_weather" and json.loads(calls[0]["arguments"]) == {"city": "X"}
     assert sum(1 for c in chunks if c.usage is not None) == 1
     assert chunks[-1].finish_reason == "tool_calls"

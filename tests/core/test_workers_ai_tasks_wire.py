@@ -8,14 +8,13 @@ these tests check requests, batching, order and parsing, not model quality.
 from __future__ import annotations
 
 import base64
-import io
-import wave
 from typing import Any
 
 import pytest
 
 from cf_core import AsyncCloudflareClient, BadRequestError, CloudflareClient
 from cf_core.workers_ai import ClassificationResult
+from tests.support import wav_bytes
 
 BGE = "@cf/baai/bge-small-en-v1.5"
 M3 = "@cf/baai/bge-m3"
@@ -24,16 +23,6 @@ FLUX = "@cf/black-forest-labs/flux-1-schnell"
 WHISPER = "@cf/openai/whisper"
 TURBO = "@cf/openai/whisper-large-v3-turbo"
 LLAMA_8B = "@cf/meta/llama-3.1-8b-instruct"
-
-
-def wav(seconds: float = 0.5, rate: int = 8000) -> bytes:
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as f:
-        f.setnchannels(1)
-        f.setsampwidth(2)
-        f.setframerate(rate)
-        f.writeframes(b"\x00\x10" * int(rate * seconds))
-    return buf.getvalue()
 
 
 def test_embed_batches_of_100_in_order(rclient: CloudflareClient, recorder: Any) -> None:
@@ -101,7 +90,7 @@ async def test_image_async(aclient: AsyncCloudflareClient) -> None:
 
 
 def test_transcribe_whisper_raw_body(rclient: CloudflareClient, recorder: Any) -> None:
-    audio = wav()
+    audio = wav_bytes()
     result = rclient.workers_ai.transcribe(WHISPER, audio)
     assert recorder.last.body == audio and recorder.last.headers["content-type"] == "audio/wav"
     assert result.text and result.word_count == len(result.words) > 0
@@ -112,7 +101,7 @@ def test_transcribe_whisper_raw_body(rclient: CloudflareClient, recorder: Any) -
 def test_transcribe_whisper_int_array_form(rclient: CloudflareClient, recorder: Any) -> None:
     """With extra fields whisper gets the JSON form {"audio": [ints], ...}. Its schema takes nothing but
     audio, so the emulator answers 5006 to the extra field; the form itself is parsed through run()."""
-    audio = wav(0.1)
+    audio = wav_bytes(0.1)
     with pytest.raises(BadRequestError) as err:
         rclient.workers_ai.transcribe(WHISPER, audio, extra={"initial_prompt": "x"})
     assert err.value.code == 5006
@@ -121,7 +110,7 @@ def test_transcribe_whisper_int_array_form(rclient: CloudflareClient, recorder: 
 
 
 def test_transcribe_turbo_base64(rclient: CloudflareClient, recorder: Any) -> None:
-    audio = wav(1.0)
+    audio = wav_bytes(1.0)
     result = rclient.workers_ai.transcribe(TURBO, audio, language="en", task="transcribe")
     sent = recorder.last.json()
     assert base64.b64decode(sent["audio"]) == audio and sent["language"] == "en" and sent["task"] == "transcribe"
@@ -131,7 +120,7 @@ def test_transcribe_turbo_base64(rclient: CloudflareClient, recorder: Any) -> No
 
 
 async def test_transcribe_async(aclient: AsyncCloudflareClient) -> None:
-    result = await aclient.workers_ai.transcribe(TURBO, wav())
+    result = await aclient.workers_ai.transcribe(TURBO, wav_bytes())
     assert result.text and result.language is not None
 
 

@@ -119,7 +119,7 @@ def test_gateway_routes_through_the_gateway(wire: Wire) -> None:
     _emb(wire, ai_gateway="docs-gw").embed_documents(["hello"])
     (request,) = wire.requests
     assert request.url.path == f"/v1/{LOCAL_ACCOUNT_ID}/docs-gw/workers-ai/@cf/baai/bge-base-en-v1.5"
-    assert json.loads(request.content) == {"text": ["hello"]}
+    assert json.loads(request.body) == {"text": ["hello"]}
     logs = wire.client.ai_gateway.list_logs("docs-gw")
     assert [log.model for log in logs] == ["@cf/baai/bge-base-en-v1.5"]
 

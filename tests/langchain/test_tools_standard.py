@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import functools
-import io
-import wave
 from typing import Any
 
 from langchain_core.tools import BaseTool
@@ -18,6 +16,7 @@ from cf_langchain import (
     CloudflareTextClassificationTool,
     CloudflareTranslationTool,
 )
+from tests.support import wav_bytes
 
 
 @functools.cache
@@ -27,17 +26,6 @@ def _emulator() -> Emulator:
 
 def _clients() -> dict[str, Any]:
     return {"client": local_client(_emulator()), "async_client": local_async_client(_emulator())}
-
-
-def wav_bytes(seconds: float = 0.5, rate: int = 8000) -> bytes:
-    """A silent mono 16-bit WAV, built locally."""
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(b"\x00\x00" * int(seconds * rate))
-    return buffer.getvalue()
 
 
 _ENV = ({"CLOUDFLARE_ACCOUNT_ID": "env-account", "CLOUDFLARE_API_TOKEN": "env-token"}, {},

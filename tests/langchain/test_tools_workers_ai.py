@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import base64
-import io
 import json
-import wave
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,21 +18,12 @@ from cf_langchain import (
     CloudflareTextClassificationTool,
     CloudflareTranslationTool,
 )
+from tests.support import wav_bytes
 
 if TYPE_CHECKING:
     from tests.langchain.conftest import Wire
 
 SDXL = "@cf/bytedance/stable-diffusion-xl-lightning"
-
-
-def wav_bytes(seconds: float = 1.0, rate: int = 8000) -> bytes:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(b"\x00\x00" * int(seconds * rate))
-    return buffer.getvalue()
 
 
 def clients(wire: Wire) -> dict[str, Any]:
@@ -105,8 +94,8 @@ def test_transcribe_from_path_and_from_bytes(wire: Wire, tmp_path: Path) -> None
 def test_root_dir_confines_which_files_may_be_read(wire: Wire, tmp_path: Path) -> None:
     inside = tmp_path / "audio"
     inside.mkdir()
-    (inside / "ok.wav").write_bytes(wav_bytes())
-    (tmp_path / "secret.wav").write_bytes(wav_bytes())
+    (inside / "ok.wav").write_bytes(wav_bytes(1.0))
+    (tmp_path / "secret.wav").write_bytes(wav_bytes(1.0))
     tool = CloudflareSpeechToTextTool(root_dir=str(inside), **clients(wire))
     assert tool.invoke({"audio": "ok.wav"})
     with pytest.raises(ToolException, match="outside the allowed directory"):

@@ -53,7 +53,7 @@ def _upserted(wire: Wire) -> list[dict[str, Any]]:
     out = []
     for r in wire.requests:
         if r.url.path.endswith("/upsert"):
-            out += [json.loads(line) for line in r.content.decode().splitlines() if line.strip()]
+            out += [json.loads(line) for line in r.body.decode().splitlines() if line.strip()]
     return out
 
 
@@ -226,7 +226,7 @@ def test_large_adds_are_chunked_and_wait_once(make_store: Factory, wire: Wire,
     store = make_store()
     ids = store.add_texts([f"t{i}" for i in range(10)])
     upserts = [r for r in wire.requests if r.url.path.endswith("/upsert")]
-    assert [len(r.content.decode().splitlines()) for r in upserts] == [4, 4, 2]
+    assert [len(r.body.decode().splitlines()) for r in upserts] == [4, 4, 2]
     assert [v["id"] for v in _upserted(wire)] == ids
     assert len(store.get_by_ids(ids)) == 10
 
@@ -385,6 +385,6 @@ def test_delete_many_is_chunked_and_waits_once(make_store: Factory, wire: Wire, 
     store.add_texts(["other"], ids=["x"], namespace="elsewhere")
     wire.clear()
     store.delete()
-    deletes = [json.loads(r.content)["ids"] for r in wire.requests if r.url.path.endswith("/delete_by_ids")]
+    deletes = [json.loads(r.body)["ids"] for r in wire.requests if r.url.path.endswith("/delete_by_ids")]
     assert deletes == [["1", "2"], ["3", "4"], ["5"]]
     assert [d.id for d in store.get_by_ids(["1", "2", "3", "4", "5", "x"])] == ["x"]  # waited, and kept "x"

@@ -216,7 +216,7 @@ def test_namespace_on_the_wire_and_delete_all_in_namespace(wire: Wire) -> None:
     store = _store(wire, emb, namespace="ns1")
     store.add_texts(["x"], ids=["in-ns1"])
     store.add_texts(["y"], ids=["in-ns2"], namespace="ns2")
-    upserts = [r.content.decode() for r in wire.requests if r.url.path.endswith("/upsert")]
+    upserts = [r.body.decode() for r in wire.requests if r.url.path.endswith("/upsert")]
     assert '"namespace":"ns1"' in upserts[0] and '"namespace":"ns2"' in upserts[1]
     # get_by_ids ignores namespaces (as Vectorize does); the namespace is not injected into metadata
     assert [d.metadata for d in store.get_by_ids(["in-ns1", "in-ns2"])] == [{}, {}]

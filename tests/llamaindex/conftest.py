@@ -1,5 +1,5 @@
-"""Fixtures for the LlamaIndex adapter tests: an in-process emulator, core clients on it that record
-every request (so tests can check the wire), and the adapter objects wired to those clients.
+"""Fixtures for the LlamaIndex adapter tests: core clients on the in-process emulator (cf_core.local's
+plugin) that record every request (so tests can check the wire), and the adapter objects wired to them.
 LlamaIndex's global defaults (OpenAI) are replaced for every test, so nothing falls back to them."""
 
 from __future__ import annotations
@@ -14,30 +14,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 
 import pytest
-from li_support import CHAT_MODEL, EMBED_DIMS, EMBED_MODEL, Wire, _AsyncRecording, _Recording
+from li_support import CHAT_MODEL, EMBED_DIMS, EMBED_MODEL, Wire
 from llama_index.core import Settings
 
 from cf_core import AsyncCloudflareClient, CloudflareClient
-from cf_core.local import (
-    LOCAL_ACCOUNT_ID,
-    LOCAL_API_TOKEN,
-    LOCAL_BASE_URL,
-    LOCAL_GATEWAY_BASE_URL,
-    AsyncEmulatorTransport,
-    Emulator,
-    EmulatorTransport,
-)
+from cf_core.local import Emulator, local_async_client, local_client
 from cf_llamaindex import CloudflareWorkersAI, CloudflareWorkersAIEmbedding
-
-_LOCAL = {"account_id": LOCAL_ACCOUNT_ID, "api_token": LOCAL_API_TOKEN, "base_url": LOCAL_BASE_URL,
-          "gateway_base_url": LOCAL_GATEWAY_BASE_URL, "max_retries": 0}
-
-
-@pytest.fixture
-def emulator() -> Iterator[Emulator]:
-    emu = Emulator()
-    yield emu
-    emu.close()
 
 
 @pytest.fixture
@@ -47,14 +29,13 @@ def wire() -> Wire:
 
 @pytest.fixture
 def client(emulator: Emulator, wire: Wire) -> Iterator[CloudflareClient]:
-    with CloudflareClient(transport=_Recording(EmulatorTransport(emulator), wire), **_LOCAL) as c:
+    with local_client(emulator, record=wire, max_retries=0) as c:
         yield c
 
 
 @pytest.fixture
 async def aclient(emulator: Emulator, wire: Wire) -> AsyncIterator[AsyncCloudflareClient]:
-    async with AsyncCloudflareClient(transport=_AsyncRecording(AsyncEmulatorTransport(emulator), wire),
-                                     **_LOCAL) as c:
+    async with local_async_client(emulator, record=wire, max_retries=0) as c:
         yield c
 
 

@@ -1,14 +1,11 @@
-"""Shared helpers for the LlamaIndex adapter tests (constants, wire recording, store factory)."""
+"""Shared helpers for the LlamaIndex adapter tests (constants, the recorded wire, store factory)."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from cf_core import AsyncCloudflareClient, CloudflareClient
+from cf_core.local import SentRequest
 from cf_llamaindex import CloudflareVectorizeVectorStore
 
 CHAT_MODEL = "@cf/meta/llama-3.3-70b-instruct-fp8-fast"
@@ -17,44 +14,15 @@ EMBED_MODEL = "@cf/baai/bge-small-en-v1.5"
 EMBED_DIMS = 384
 
 
-@dataclass
-class Sent:
-    method: str
-    url: str
-    headers: httpx.Headers
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-class Wire(list[Sent]):
+class Wire(list[SentRequest]):
     """Every request the clients sent, in order."""
 
-    def to(self, fragment: str) -> list[Sent]:
-        return [s for s in self if fragment in s.url]
+    def to(self, fragment: str) -> list[SentRequest]:
+        return [s for s in self if fragment in str(s.url)]
 
     def chat_bodies(self) -> list[dict[str, Any]]:
-        runs = [s for s in self if "/ai/run/" in s.url or "/workers-ai/" in s.url]
+        runs = [s for s in self if "/ai/run/" in str(s.url) or "/workers-ai/" in str(s.url)]
         return [s.json() for s in runs if s.body.startswith(b"{") and "messages" in s.json()]
-
-
-class _Recording(httpx.BaseTransport):
-    def __init__(self, inner: httpx.BaseTransport, wire: Wire) -> None:
-        self.inner, self.wire = inner, wire
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.wire.append(Sent(request.method, str(request.url), request.headers, request.read()))
-        return self.inner.handle_request(request)
-
-
-class _AsyncRecording(httpx.AsyncBaseTransport):
-    def __init__(self, inner: httpx.AsyncBaseTransport, wire: Wire) -> None:
-        self.inner, self.wire = inner, wire
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.wire.append(Sent(request.method, str(request.url), request.headers, await request.aread()))
-        return await self.inner.handle_async_request(request)
 
 
 def make_store(client: CloudflareClient, aclient: AsyncCloudflareClient, name: str = "docs",

@@ -85,7 +85,7 @@ def test_usage_and_gateway(client: CloudflareClient, wire: Wire) -> None:
     emb = CloudflareWorkersAIEmbedding(model_name=EMBED_MODEL, client=client, usage_tracker=tracker,
                                        ai_gateway="emb-gw")
     emb.get_text_embedding_batch(["a b c", "d e f"])
-    assert wire[-1].url.endswith(f"/emb-gw/workers-ai/{EMBED_MODEL}")
+    assert str(wire[-1].url).endswith(f"/emb-gw/workers-ai/{EMBED_MODEL}")
     assert tracker.by_model()[EMBED_MODEL].requests == 1
 
 

@@ -53,7 +53,7 @@ def test_chat_sends_messages_and_parses_answer_and_usage(llm: CloudflareWorkersA
     llm.temperature, llm.max_tokens = 0.0, 64
     response = llm.chat(_messages())
     body = wire.chat_bodies()[-1]
-    assert wire.to("/ai/run/")[-1].url.endswith(f"/ai/run/{CHAT_MODEL}")
+    assert str(wire.to("/ai/run/")[-1].url).endswith(f"/ai/run/{CHAT_MODEL}")
     assert body["messages"] == [{"role": "system", "content": CONTEXT}, {"role": "user", "content": QUESTION}]
     assert body["temperature"] == 0 and body["max_tokens"] == 64
     assert "cobalt blue" in (response.message.content or "")  # the context reached the model
@@ -151,7 +151,7 @@ def test_gateway_option_routes_through_the_gateway(client: CloudflareClient, wir
                               ai_gateway=Gateway(id="my-gw", skip_cache=True, auth_token=SecretStr("gw-secret")))
     response = llm.chat(_messages())
     sent = wire[-1]
-    assert sent.url.endswith(f"/my-gw/workers-ai/{CHAT_MODEL}")
+    assert str(sent.url).endswith(f"/my-gw/workers-ai/{CHAT_MODEL}")
     assert sent.headers.get("cf-aig-skip-cache") == "true"
     assert sent.headers.get("cf-aig-authorization") == "Bearer gw-secret"
     assert response.raw["gateway"]["provider"] == "workers-ai"

@@ -3,8 +3,6 @@ list an agent sees, and an agent using two of the tools."""
 
 from __future__ import annotations
 
-import io
-import wave
 from pathlib import Path
 
 import pytest
@@ -20,6 +18,7 @@ from cf_llamaindex import (
     CloudflareWorkersAI,
     CloudflareWorkersAIEmbedding,
 )
+from tests.support import wav_bytes
 
 
 @pytest.fixture
@@ -37,17 +36,6 @@ def searchable(client: CloudflareClient, aclient: AsyncCloudflareClient,
         storage_context=StorageContext.from_defaults(vector_store=store), embed_model=embed_model)
     return CloudflareToolSpec(client=client, async_client=aclient, vector_store=store, embed_model=embed_model,
                               search_top_k=1)
-
-
-def _wav(path: Path) -> Path:
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes(b"\x00\x00" * 8000)
-    path.write_bytes(buf.getvalue())
-    return path
 
 
 def test_tool_list(spec: CloudflareToolSpec, searchable: CloudflareToolSpec) -> None:
@@ -74,9 +62,11 @@ async def test_agenerate_image(spec: CloudflareToolSpec) -> None:
 
 
 def test_transcribe_audio(spec: CloudflareToolSpec, tmp_path: Path, wire: Wire) -> None:
-    text = spec.transcribe_audio(str(_wav(tmp_path / "a.wav")))
+    audio = tmp_path / "a.wav"
+    audio.write_bytes(wav_bytes(0.5, rate=16000))
+    text = spec.transcribe_audio(str(audio))
     assert "stand-in" in text
-    assert "/ai/run/@cf/openai/whisper" in wire[-1].url
+    assert "/ai/run/@cf/openai/whisper" in str(wire[-1].url)
     with pytest.raises(InvalidInputError, match="does not exist"):
         spec.transcribe_audio(str(tmp_path / "missing.wav"))
 

@@ -8,6 +8,7 @@ import pytest
 from cf_core.local import Emulator
 from cf_core.local.gateway import GatewayState
 from cf_core.local.pytest_plugin import TEST_ACCOUNT, TEST_TOKEN
+from tests.support import FakeClock
 
 GW = f"/v1/{TEST_ACCOUNT}/cache-gw"
 OPENAI = f"{GW}/openai/chat/completions"
@@ -19,17 +20,9 @@ def _chat(content: str, model: str = "gpt-4o-mini") -> dict[str, object]:
     return {"model": model, "messages": [{"role": "user", "content": content}]}
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock(emulator: Emulator) -> FakeClock:
-    fake = FakeClock()
+    fake = FakeClock(1000.0)
     state: GatewayState = emulator.components["gateway"]
     state.clock = fake
     return fake

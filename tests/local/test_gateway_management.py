@@ -10,6 +10,7 @@ import pytest
 from cf_core.local import Emulator
 from cf_core.local.gateway import GatewayState
 from cf_core.local.pytest_plugin import TEST_ACCOUNT, TEST_TOKEN
+from tests.support import FakeClock
 
 BASE = f"/client/v4/accounts/{TEST_ACCOUNT}/ai-gateway/gateways"
 API_AUTH = {"authorization": f"Bearer {TEST_TOKEN}"}
@@ -141,14 +142,6 @@ def test_delete_removes_logs(emu_origin_client: httpx.Client) -> None:
 
 
 # -- rate limiting ---------------------------------------------------------------------------------
-
-class FakeClock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
 
 @pytest.fixture
 def clock(emulator: Emulator) -> FakeClock:

@@ -9,17 +9,10 @@ import httpx
 import pytest
 
 from cf_core.local import LOCAL_BASE_URL, Emulator, EmulatorTransport
+from tests.support import FakeClock
 
 BASE = "/accounts/acc-test/storage/kv/namespaces"
 HEADERS = {"authorization": "Bearer test-token-0123456789"}
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

@@ -14,17 +14,10 @@ import pytest
 
 from cf_core.local import LOCAL_BASE_URL, Emulator, EmulatorTransport
 from cf_core.local.server import RunningServer
+from tests.support import FakeClock
 
 BASE = "/accounts/acc-test/vectorize/v2/indexes"
 HEADERS = {"authorization": "Bearer test-token-0123456789"}
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def create(client: httpx.Client, name: str = "m", dims: int = 3) -> str:

@@ -13,6 +13,7 @@ from cf_core.local import Emulator, EmulatorTransport
 from cf_core.local.pytest_plugin import TEST_TOKEN
 from cf_core.local.workers_ai import WorkersAIState
 from cf_core.local.workers_ai.validator import errors
+from tests.support import FakeClock
 
 LLAMA31 = "@cf/meta/llama-3.1-8b-instruct"
 BGE = "@cf/baai/bge-small-en-v1.5"
@@ -93,14 +94,6 @@ def test_tasks_and_authors(emu_client: httpx.Client) -> None:
     assert {"meta", "baai", "openai"} <= {a["name"] for a in authors}
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def limited_client(emulator: Emulator) -> httpx.Client:
     return httpx.Client(transport=EmulatorTransport(emulator), base_url="http://emulator.local/client/v4",
                         headers={"authorization": f"Bearer {TEST_TOKEN}"})
@@ -109,7 +102,7 @@ def limited_client(emulator: Emulator) -> httpx.Client:
 def test_rate_limit_sliding_window_and_retry_after() -> None:
     emulator = Emulator(rate_limits=True)
     state: WorkersAIState = emulator.components["workers_ai"]
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     state.limiter.clock = clock
     rpm = next(m.rate_limit_rpm for m in all_models() if m.id == LLAMA31)
     assert rpm == 300
@@ -142,7 +135,7 @@ def test_rate_limits_off_by_default(emu_client: httpx.Client) -> None:
 def test_rate_limiter_is_thread_safe() -> None:
     emulator = Emulator(rate_limits=True)
     state: WorkersAIState = emulator.components["workers_ai"]
-    state.limiter.clock = FakeClock()  # frozen time: exactly the limit gets through
+    state.limiter.clock = FakeClock(1000.0)  # frozen time: exactly the limit gets through
     statuses: list[int] = []
     lock = threading.Lock()
 

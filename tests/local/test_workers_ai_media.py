@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import base64
-import io
 import struct
-import wave
 import zlib
 from typing import Any
 
 import httpx
 import pytest
+
+from tests.support import wav_bytes
 
 SDXL = "@cf/stabilityai/stable-diffusion-xl-base-1.0"
 FLUX = "@cf/black-forest-labs/flux-1-schnell"
@@ -89,18 +89,8 @@ def test_flux_returns_base64_json(emu_client: httpx.Client) -> None:
     assert run(emu_client, FLUX, {"prompt": "x" * 2049}).status_code == 400
 
 
-def wav(seconds: float, rate: int = 16000, channels: int = 1) -> bytes:
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as out:
-        out.setnchannels(channels)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(b"\x00\x01" * int(seconds * rate) * channels)
-    return buf.getvalue()
-
-
 def test_whisper_raw_body_reads_the_wav_duration(emu_client: httpx.Client) -> None:
-    audio = wav(2.5)
+    audio = wav_bytes(2.5, rate=16000)
     resp = run(emu_client, WHISPER, content=audio, headers={"content-type": "audio/wav"})
     assert resp.status_code == 200
     result = resp.json()["result"]
@@ -115,7 +105,7 @@ def test_whisper_raw_body_reads_the_wav_duration(emu_client: httpx.Client) -> No
 
 
 def test_whisper_int_array_form_and_stereo(emu_client: httpx.Client) -> None:
-    audio = wav(1.0, rate=8000, channels=2)
+    audio = wav_bytes(1.0, rate=8000, channels=2)
     result = run(emu_client, WHISPER, {"audio": list(audio)}).json()["result"]
     assert "1.00 seconds" in result["text"]
     bad = run(emu_client, WHISPER, {"audio": [0, 300]})
@@ -131,7 +121,7 @@ def test_whisper_non_wav_estimates_from_length(emu_client: httpx.Client) -> None
 
 
 def test_whisper_turbo(emu_client: httpx.Client) -> None:
-    audio = base64.b64encode(wav(3.0)).decode()
+    audio = base64.b64encode(wav_bytes(3.0, rate=16000)).decode()
     result = run(emu_client, TURBO, {"audio": audio, "language": "de"}).json()["result"]
     info = result["transcription_info"]
     assert info["language"] == "de" and info["duration"] == pytest.approx(3.0)
@@ -144,7 +134,7 @@ def test_whisper_turbo(emu_client: httpx.Client) -> None:
     assert bad.status_code == 400 and bad.json()["errors"][0]["code"] == 5004
     assert run(emu_client, TURBO, {"audio": list(b"abc")}).status_code == 400
     assert run(emu_client, TURBO, {"audio": audio, "task": "summarise"}).status_code == 400
-    raw = run(emu_client, TURBO, content=wav(1.0), headers={"content-type": "audio/wav"})
+    raw = run(emu_client, TURBO, content=wav_bytes(1.0, rate=16000), headers={"content-type": "audio/wav"})
     assert raw.status_code == 400
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from cf_core import AsyncCloudflareClient, CloudflareClient, RetryPolicy
@@ -48,8 +49,12 @@ def _kind(plan: FaultPlan) -> str | None:
 
 def replay(config: FaultConfig, seed: int, count: int, path: str = "/") -> list[str | None]:
     """The fault kinds the first ``count`` requests meet under ``config`` with ``seed`` (None: no fault)."""
-    faults = Faults(replace(config, seed=seed, error_rates=dict(config.error_rates)))
+    faults = Faults(replace(config, seed=seed))
     return [_kind(faults.plan(path)) for _ in range(count)]
+
+
+def _first(config: FaultConfig, seed: int, path: str, count: int) -> list[str | None]:
+    return replay(config, seed, count, path)
 
 
 def pick_seed(config: FaultConfig, accept: Callable[[Callable[[int], list[str | None]]], bool],
@@ -60,7 +65,7 @@ def pick_seed(config: FaultConfig, accept: Callable[[Callable[[int], list[str | 
     first requests is fixed by the seed even when concurrent requests interleave differently.
     """
     for seed in range(10_000):
-        if accept(lambda n, s=seed: replay(config, s, n, path)):  # type: ignore[misc]
+        if accept(partial(_first, config, seed, path)):
             return seed
     raise AssertionError("no seed gives the wanted fault sequence")
 

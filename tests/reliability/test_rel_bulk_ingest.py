@@ -5,8 +5,8 @@ client's timeout), over a real loopback socket.
 Proves: the index ends with exactly the 5,000 ids and their metadata, with no duplicate; every
 injected fault was met by a retry, visible by reason in ``client.stats`` and as a log line. The
 seed is chosen so that every kind of fault occurs (see ``rel_support.seed_with_every_fault``).
-Over the socket a timed-out write still lands on the server later, so "no duplicates" also covers
-writes that were applied twice.
+Over the socket a request that timed out is still processed by the server later, so a retried
+write may be applied twice: upserts by id keep that harmless, and the checks would see otherwise.
 """
 
 from __future__ import annotations

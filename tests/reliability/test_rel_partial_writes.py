@@ -10,6 +10,7 @@ split deterministic even when chunks are written concurrently.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 from llama_index.core import StorageContext, VectorStoreIndex
@@ -82,7 +83,7 @@ def test_core_ingest_reports_exact_ids_and_rerun_completes(emulator: Emulator, c
     docs = corpus(5000)
     client.vectorize.create_index(INDEX, dimensions=DIMS)
     emulator.faults.configure(_outlasting_faults(later_upserts=3))  # five chunks of 1,000
-    args = {"embedding_model": EMBED_MODEL, "ids": docs.ids, "metadatas": docs.metadatas, "write_batch": 1000}
+    args: dict[str, Any] = {"embedding_model": EMBED_MODEL, "ids": docs.ids, "metadatas": docs.metadatas, "write_batch": 1000}
     with pytest.raises(PartialWriteError) as caught:
         client.vectorize.ingest(INDEX, docs.texts, **args)
     assert injected_total(emulator) == RETRIES + 1

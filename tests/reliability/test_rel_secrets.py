@@ -22,6 +22,7 @@ import pydantic
 import pytest
 from langchain_core.exceptions import ModelAuthenticationError
 from langchain_core.load import dumpd
+from langchain_core.load.serializable import Serializable
 from langchain_core.outputs import Generation
 from llama_index.core.schema import TextNode
 from llama_index.core.vector_stores.types import VectorStoreQuery
@@ -30,7 +31,17 @@ from rel_support import CHAT_MODEL, DIMS, EMBED_MODEL
 import cf_core
 from cf_core import AsyncCloudflareClient, CloudflareClient, CloudflareConfig, Gateway, RetryPolicy
 from cf_core.ai_gateway import FallbackStep
-from cf_core.local import AsyncEmulatorTransport, Emulator, EmulatorTransport, FaultConfig, local_client
+from cf_core.local import (
+    LOCAL_BASE_URL,
+    LOCAL_GATEWAY_BASE_URL,
+    AsyncEmulatorTransport,
+    Emulator,
+    EmulatorTransport,
+    FaultConfig,
+    RecordingTransport,
+    SentRequest,
+    local_client,
+)
 from cf_core.local.server import RunningServer, running_server
 from cf_core.workers_ai.chat import chat as chat_builder
 from cf_core.workers_ai.stream import stream_chat as stream_builder
@@ -81,9 +92,11 @@ VALUE_CLASSES = {
 }
 """Errors (every CloudflareError subclass) are checked through the exceptions actually raised below."""
 
-SERVER_SIDE = {"Emulator", "EmulatorConfig", "EmulatorTransport", "AsyncEmulatorTransport"}
-"""The emulator's own configuration is the list of tokens it accepts: it never prints them (repr,
-logs), but a pickle of the server's configuration keeps them by design, so pickle is not checked."""
+SERVER_SIDE = {"Emulator", "EmulatorConfig", "EmulatorTransport", "AsyncEmulatorTransport", "RecordingTransport",
+               "SentRequest"}
+"""The emulator's own configuration is the list of tokens it accepts, and a recorded request is what
+was sent: they never print the tokens (repr, logs), but their pickles keep them by design, so pickle
+is not checked for these."""
 
 
 def public_classes() -> dict[str, type]:
@@ -148,6 +161,13 @@ def build_and_use(w: World) -> None:
         aclient.workers_ai, aclient.vectorize, aclient.kv, aclient.ai_gateway)
     o["AsyncTransport"] = aclient.transport
 
+    sent: list[SentRequest] = []
+    recording = o["RecordingTransport"] = RecordingTransport(EmulatorTransport(w.emulator), sent)
+    with CloudflareClient(**{**w.core(), "base_url": LOCAL_BASE_URL, "gateway_base_url": LOCAL_GATEWAY_BASE_URL},
+                          transport=recording, gateway=gateway()) as recorded:
+        recorded.workers_ai.chat(CHAT_MODEL, [{"role": "user", "content": "hi"}])
+    o["SentRequest"] = sent[-1]
+    assert sent[-1].headers["cf-aig-authorization"] == f"Bearer {GATEWAY}"  # it does hold the token
     o["Emulator"], o["EmulatorConfig"] = w.emulator, w.emulator.config
     o["EmulatorTransport"], o["AsyncEmulatorTransport"] = EmulatorTransport(w.emulator), AsyncEmulatorTransport(
         w.emulator)
@@ -208,7 +228,7 @@ def raise_with_secrets(w: World) -> None:
     keep(lambda: CloudflareTranslationTool(client=refused).invoke({"text": "hi", "target_lang": "fr"}))
     keep(lambda: CloudflareWorkersAI(model=CHAT_MODEL, client=refused).complete("hi"))
     with running_server(Emulator()) as gone:
-        closed = {"base_url": gone.base_url, "gateway_base_url": gone.gateway_base_url}
+        closed: dict[str, Any] = {"base_url": gone.base_url, "gateway_base_url": gone.gateway_base_url}
     keep(lambda: CloudflareClient(account_id=ACCOUNT, api_token=API, **closed, gateway=gateway(),
                                   retry_policy=RetryPolicy(max_retries=0)).workers_ai.chat(CHAT_MODEL, chat))
     w.emulator.faults.configure(FaultConfig(slow_rate=1.0, slow_ms=600, paths="/ai/run/"))
@@ -255,8 +275,10 @@ def world(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> 
 
 def assert_clean(where: str, text: str | bytes) -> None:
     for secret in SECRETS:
-        needle: str | bytes = secret.encode() if isinstance(text, bytes) else secret
-        assert needle not in text, f"{secret[:12]}... leaked through {where}"
+        if isinstance(text, bytes):
+            assert secret.encode() not in text, f"{secret[:12]}... leaked through {where}"
+        else:
+            assert secret not in text, f"{secret[:12]}... leaked through {where}"
 
 
 def serialised_forms(obj: Any) -> Iterator[tuple[str, Callable[[], Any]]]:
@@ -264,14 +286,11 @@ def serialised_forms(obj: Any) -> Iterator[tuple[str, Callable[[], Any]]]:
         yield "model_dump", lambda: obj.model_dump()
         yield "model_dump(json)", lambda: obj.model_dump(mode="json")
         yield "model_dump_json", obj.model_dump_json
-    for method in ("to_json", "to_dict", "dict", "json"):
-        if callable(getattr(obj, method, None)) and not isinstance(obj, pydantic.BaseModel | type):
-            yield method, getattr(obj, method)
-    if callable(getattr(obj, "to_json", None)) and isinstance(obj, pydantic.BaseModel):
-        yield "to_json", obj.to_json
-    if callable(getattr(obj, "to_dict", None)) and isinstance(obj, pydantic.BaseModel):
-        yield "to_dict", obj.to_dict
-    if hasattr(obj, "lc_serializable") or hasattr(obj, "to_json"):
+    for method in ("to_json", "to_dict"):  # LangChain Serializable / LlamaIndex BaseComponent
+        produce = getattr(obj, method, None)
+        if callable(produce):
+            yield method, produce
+    if isinstance(obj, Serializable):
         yield "dumpd", lambda: dumpd(obj)
 
 

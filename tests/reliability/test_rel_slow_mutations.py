@@ -18,7 +18,7 @@ from cf_core.local import Emulator, FaultConfig, local_async_client, local_clien
 from cf_langchain import CloudflareVectorize, CloudflareWorkersAIEmbeddings
 from cf_llamaindex import CloudflareVectorizeVectorStore
 
-DELAY_S = 0.4
+DELAY_S = 0.6
 INDEX = "slow"
 
 
@@ -68,11 +68,9 @@ def test_waiting_write_is_visible_when_it_returns(emulator: Emulator, client: Cl
 
 def test_a_wait_that_times_out_says_so_and_nothing_is_lost(client: CloudflareClient) -> None:
     client.vectorize.create_index(INDEX, dimensions=3)
-    started = time.monotonic()
     with pytest.raises(MutationTimeoutError) as caught:
         client.vectorize.upsert(INDEX, vectors(5), wait=True, wait_timeout=0.05)
     err = caught.value
-    assert time.monotonic() - started < DELAY_S
     assert err.mutation_id and err.waited_s >= 0.05
     assert "not processed within 0.05 s" in str(err) and "not yet visible" in str(err) and err.mutation_id in str(err)
     assert client.vectorize.get_by_ids(INDEX, ["v0"]) == []  # indeed not yet visible
