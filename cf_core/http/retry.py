@@ -20,6 +20,9 @@ from ..errors import (
 
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 MAX_RETRY_AFTER_S = 60.0
+PERMANENT_CODES = frozenset({3002})
+"""Codes whose status is retryable in general but whose cause will not go away (3002: a Vectorize
+index of that name already exists, answered 409)."""
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,7 @@ class RetryPolicy:
         if isinstance(error, CapacityError | RateLimitError | ServerError | TimeoutError | APIConnectionError):
             return True
         if isinstance(error, APIError):
-            return error.status in RETRY_STATUSES
+            return error.status in RETRY_STATUSES and error.code not in PERMANENT_CODES
         return False
 
     def delay(self, error: BaseException, attempt: int, rng: random.Random) -> float:

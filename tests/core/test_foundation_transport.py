@@ -399,3 +399,12 @@ async def test_twins_share_configuration_and_a_dual_transport() -> None:
         assert back.vectorize.get_index("twins").dimensions == 3
         await twin.aclose()
         back.close()
+
+
+def test_duplicate_index_conflict_is_not_retried(sleeps: list[float]) -> None:
+    script = Script([lambda r: fail(409, 3002)])
+    from cf_core import ConflictError
+
+    with make(script) as client, pytest.raises(ConflictError):
+        client.run(PING)
+    assert len(script.sent) == 1 and sleeps == []
