@@ -22,9 +22,9 @@ from .errors import InvalidInputError, PartialWriteError
 from .http import Effect, GatewayArg, Gather, Op, Pace
 from .vectorize import validation as V
 from .vectorize.mutations import recorded, wait_op
-from .vectorize.types import MutationResult, Vector
-from .vectorize.vectors import DEFAULT_POLL_INTERVAL_S, write_call
-from .workers_ai.embeddings import embed_batch
+from .vectorize.types import MutationResult
+from .vectorize.vectors import DEFAULT_POLL_INTERVAL_S, write_wire_call
+from .workers_ai.embeddings import embed_batch_vectors
 
 ProgressCallback = Callable[[int, int | None], None]
 """Called with (items written so far, total if known)."""
@@ -75,23 +75,31 @@ def _items(texts: Iterable[str], ids: Iterable[str] | None, metadatas: Iterable[
         yield _Item(vid, text, V.check_metadata(metadata, index=position, vid=vid))
 
 
-def _embed_op(items: list[_Item], s: _Settings) -> Op[list[Vector]]:
+def _embed_op(items: list[_Item], s: _Settings) -> Op[list[dict[str, Any]]]:
     def embed_one(batch: list[_Item]) -> Op[list[list[float]]]:
         if s.per_minute:
             yield Pace(f"workers-ai:{s.model}", s.per_minute)
-        result = yield embed_batch(s.model, [it.text for it in batch], gateway=s.gateway)
-        return list(result.vectors)
+        vectors: list[list[float]] = yield embed_batch_vectors(s.model, [it.text for it in batch], gateway=s.gateway)
+        return vectors
 
     batches = [items[i:i + s.embed_batch] for i in range(0, len(items), s.embed_batch)]
     embedded: list[list[list[float]]] = yield Gather([embed_one(b) for b in batches], limit=s.embed_concurrency)
     values = [vec for part in embedded for vec in part]
-    # Items were validated when read and the values come parsed from the service: skip re-validation.
-    return [Vector.model_construct(id=it.id, values=vec, metadata=it.metadata, namespace=s.namespace)
-            for it, vec in zip(items, values, strict=True)]
+    # Items were validated when read and the values come parsed from the service: no Vector models,
+    # straight to the wire form (the keys and order of Vector.to_wire).
+    out: list[dict[str, Any]] = []
+    for it, vec in zip(items, values, strict=True):
+        wire: dict[str, Any] = {"id": it.id, "values": vec}
+        if it.metadata is not None:
+            wire["metadata"] = it.metadata
+        if s.namespace is not None:
+            wire["namespace"] = s.namespace
+        out.append(wire)
+    return out
 
 
-def _write_op(vectors: list[Vector], s: _Settings) -> Op[str]:
-    mutation_id: str = yield from recorded(write_call("upsert", s.index, vectors))
+def _write_op(vectors: list[dict[str, Any]], s: _Settings) -> Op[str]:
+    mutation_id: str = yield from recorded(write_wire_call("upsert", s.index, vectors))
     return mutation_id
 
 
@@ -105,7 +113,7 @@ def _run(items: Iterator[_Item], s: _Settings, write_batch: int, wait: bool, wai
     mutation_ids: list[str] = []
     first_error: BaseException | None = None
     invalid: InvalidInputError | None = None
-    pending: tuple[list[_Item], list[Vector]] | None = None  # embedded, not yet written
+    pending: tuple[list[_Item], list[dict[str, Any]]] | None = None  # embedded, not yet written
     while True:
         chunk: list[_Item] = []
         if invalid is None:
@@ -149,9 +157,10 @@ def _run(items: Iterator[_Item], s: _Settings, write_batch: int, wait: bool, wai
             f"(see .written_ids / .failed_ids). First error: {first_error}. Running the same ingest again "
             f"completes it without duplicates.", written_ids=written, failed_ids=failed,
             mutation_ids=mutation_ids, cause=first_error)
-    if wait:
-        for mid in mutation_ids:
-            yield from wait_op(s.index, mid, wait_timeout, DEFAULT_POLL_INTERVAL_S)
+    if wait and mutation_ids:
+        # Writes went out one at a time and Vectorize applies mutations in acceptance order, so once
+        # the last one is processed every earlier one is too.
+        yield from wait_op(s.index, mutation_ids[-1], wait_timeout, DEFAULT_POLL_INTERVAL_S)
     return MutationResult(mutation_ids=mutation_ids, ids=written)
 
 

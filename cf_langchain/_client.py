@@ -120,6 +120,9 @@ class CloudflareClientMixin(BaseModel):
         """The injected sync client, or one built once from this component's settings."""
         if self.client is not None:
             return self.client
+        built = self._built_sync
+        if built is not None:  # no lock once built: this runs on every call
+            return built
         with self._client_lock:
             if self._built_sync is None:
                 if self.async_client is not None:
@@ -133,6 +136,9 @@ class CloudflareClientMixin(BaseModel):
         """The injected async client, or one built once from this component's settings."""
         if self.async_client is not None:
             return self.async_client
+        built = self._built_async
+        if built is not None:
+            return built
         with self._client_lock:
             if self._built_async is None:
                 if self.client is not None:

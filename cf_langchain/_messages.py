@@ -225,22 +225,30 @@ def result_to_message(result: ChatResult, *, model: str) -> AIMessage:
 def chunk_to_message(chunk: ChatChunk, *, model: str, first: bool) -> AIMessageChunk:
     """An ``AIMessageChunk`` from a streamed core chunk.
 
-    ``model_name`` goes on the first chunk only (LangChain concatenates strings when merging),
-    usage and cost only where the core put usage (exactly one chunk).
+    ``model_name`` and ``model_provider`` go on the first chunk only (LangChain concatenates strings
+    when merging), usage and cost only where the core put usage (exactly one chunk). Most chunks
+    carry text alone and become a bare ``AIMessageChunk``: a stream is mostly such chunks.
     """
-    metadata: dict[str, Any] = {"model_provider": MODEL_PROVIDER}
+    if not (first or chunk.tool_call_chunks or chunk.reasoning or chunk.usage is not None
+            or chunk.finish_reason is not None or chunk.gateway is not None):
+        return AIMessageChunk(content=chunk.text)
+    metadata: dict[str, Any] = {}
     if first:
         metadata["model_name"] = model
+        metadata["model_provider"] = MODEL_PROVIDER
     if chunk.finish_reason is not None:
         metadata["finish_reason"] = chunk.finish_reason
-    metadata.update(gateway_metadata(chunk.gateway))
-    metadata.update(_cost_metadata(chunk.usage))
-    additional: dict[str, Any] = {}
-    if chunk.reasoning:
-        additional["reasoning_content"] = chunk.reasoning
-    tool_call_chunks = [
-        ToolCallChunk(name=c.name, args=c.arguments, id=c.id, index=c.index, type="tool_call_chunk")
-        for c in chunk.tool_call_chunks
-    ]
-    return AIMessageChunk(content=chunk.text, additional_kwargs=additional, response_metadata=metadata,
-                          tool_call_chunks=tool_call_chunks, usage_metadata=usage_metadata(chunk.usage))
+    if chunk.gateway is not None:
+        metadata.update(gateway_metadata(chunk.gateway))
+    if chunk.usage is not None:
+        metadata.update(_cost_metadata(chunk.usage))
+    additional: dict[str, Any] = {"reasoning_content": chunk.reasoning} if chunk.reasoning else {}
+    fields: dict[str, Any] = {}
+    if chunk.tool_call_chunks:
+        fields["tool_call_chunks"] = [
+            ToolCallChunk(name=c.name, args=c.arguments, id=c.id, index=c.index, type="tool_call_chunk")
+            for c in chunk.tool_call_chunks
+        ]
+    if chunk.usage is not None:
+        fields["usage_metadata"] = usage_metadata(chunk.usage)
+    return AIMessageChunk(content=chunk.text, additional_kwargs=additional, response_metadata=metadata, **fields)

@@ -48,6 +48,7 @@ _CALL_ONLY = ("model", "tools", "tool_choice", "json_schema", "json_mode", "resp
               "model_kwargs")
 # Keywords LangChain itself may pass along that never reach the request.
 _IGNORED = ("stream", "ls_structured_output_format", "structured_output_format")
+_KNOWN = frozenset((*_SAMPLING, *_CALL_ONLY, *_IGNORED, "stop"))
 
 _TOKEN_PIECE = re.compile(r"[^\W_]{1,4}|[^\w\s]|_", re.UNICODE)
 
@@ -165,7 +166,7 @@ class ChatCloudflareWorkersAI(CloudflareClientMixin, BaseChatModel):
     def _request(self, messages: list[BaseMessage], stop: list[str] | None,
                  kwargs: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         """The model id and the keyword arguments of ``workers_ai.chat`` / ``stream_chat``."""
-        unknown = sorted(set(kwargs) - set(_SAMPLING) - set(_CALL_ONLY) - set(_IGNORED) - {"stop"})
+        unknown = sorted(kwargs.keys() - _KNOWN) if kwargs else []
         if unknown:
             raise InvalidInputError(
                 f"unknown argument(s) for ChatCloudflareWorkersAI: {', '.join(unknown)}. Pass model-specific "

@@ -185,7 +185,11 @@ class _PartialCall:
 
 @dataclass
 class StreamAccumulator:
-    """Folds streamed chunks into the whole message so far (text, reasoning and tool calls)."""
+    """Folds streamed chunks into the whole message so far (text, reasoning and tool calls).
+
+    Every chunk yields a response with the whole message so far; most chunks add text only, so
+    the parts that change rarely (usage, gateway, tool calls) are converted once when they arrive.
+    """
 
     model: str
     text: str = ""
@@ -196,10 +200,13 @@ class StreamAccumulator:
     gateway: Any = None
     max_calls: int | None = None
     """Keep only this many tool calls (1 when parallel tool calls are off)."""
+    _usage: dict[str, Any] = field(default_factory=dict, repr=False)
+    _gateway: dict[str, Any] | None = field(default=None, repr=False)
 
     def add(self, chunk: ChatChunk) -> ChatResponse:
         self.text += chunk.text
-        self.reasoning += chunk.reasoning
+        if chunk.reasoning:
+            self.reasoning += chunk.reasoning
         for part in chunk.tool_call_chunks:
             call = self.calls.get(part.index)
             if call is None:
@@ -211,13 +218,17 @@ class StreamAccumulator:
             call.arguments += part.arguments
         if chunk.usage is not None:
             self.usage = chunk.usage
+            self._usage = usage_dict(chunk.usage)
         if chunk.finish_reason:
             self.finish_reason = chunk.finish_reason
         if chunk.gateway is not None and self.gateway is None:
             self.gateway = chunk.gateway
+            self._gateway = chunk.gateway.model_dump()
         return self.response(delta=chunk.text, thinking_delta=chunk.reasoning)
 
     def message(self) -> ChatMessage:
+        if not self.reasoning and not self.calls:  # the common case: text so far, nothing else
+            return ChatMessage(role=MessageRole.ASSISTANT, blocks=[TextBlock(text=self.text)])
         blocks: list[Any] = []
         if self.reasoning:
             blocks.append(ThinkingBlock(content=self.reasoning))
@@ -231,11 +242,11 @@ class StreamAccumulator:
         return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=extra)
 
     def response(self, delta: str = "", thinking_delta: str = "") -> ChatResponse:
-        usage = usage_dict(self.usage)
-        raw: dict[str, Any] = {"model": self.model, "usage": usage or None,
+        usage = self._usage
+        raw: dict[str, Any] = {"model": self.model, "usage": dict(usage) if usage else None,
                                "finish_reason": self.finish_reason}
-        if self.gateway is not None:
-            raw["gateway"] = self.gateway.model_dump()
+        if self._gateway is not None:
+            raw["gateway"] = dict(self._gateway)
         extra: dict[str, Any] = dict(usage)
         if thinking_delta:
             extra["thinking_delta"] = thinking_delta

@@ -15,24 +15,35 @@ from cf_core.workers_ai import EmbeddingResult
 from ._client import CloudflareConnection
 
 DEFAULT_EMBED_MODEL = "@cf/baai/bge-base-en-v1.5"
-MAX_BATCH = 100
+MAX_BATCH = 100  # texts per Workers AI request
+MAX_CALL_BATCH = 2048  # LlamaIndex's own cap on embed_batch_size
+# = VectorStoreIndex's insert_batch_size: each insert batch is embedded in one call (21 requests,
+# max_concurrency at a time) instead of several calls LlamaIndex would make one after another.
+DEFAULT_CALL_BATCH = 2048
 
 
 class CloudflareWorkersAIEmbedding(CloudflareConnection, BaseEmbedding):
-    """Text embeddings from a Workers AI model, batched (<= 100 texts per request).
+    """Text embeddings from a Workers AI model.
+
+    LlamaIndex hands over ``embed_batch_size`` texts per call (up to 2048) and loops over those calls
+    one after another; each call is split here into requests of <= 100 texts sent
+    ``max_concurrency`` at a time, vectors in input order. Async LlamaIndex paths that gather calls
+    run at most ``max_concurrency`` calls at once (so up to ``max_concurrency`` squared requests
+    when every call is larger than 100 texts).
 
     ``query_instruction`` / ``text_instruction`` are prefixed to queries / documents when set (some
     retrieval models want e.g. "Represent this sentence for searching relevant passages: ").
-    Async batches run at most ``max_concurrency`` requests at once.
     """
 
     model_name: str = Field(default=DEFAULT_EMBED_MODEL, description="Workers AI embedding model id.")
-    embed_batch_size: int = Field(default=MAX_BATCH, gt=0, le=MAX_BATCH)
+    embed_batch_size: int = Field(
+        default=DEFAULT_CALL_BATCH, gt=0, le=MAX_CALL_BATCH,
+        description="Texts per LlamaIndex call; split into concurrent requests of <= 100.")
     pooling: Literal["mean", "cls"] | None = Field(
         default=None, description="bge pooling; mean (service default) and cls are not compatible.")
     query_instruction: str | None = Field(default=None)
     text_instruction: str | None = Field(default=None)
-    max_concurrency: int = Field(default=4, ge=1, description="Concurrent requests for async batches.")
+    max_concurrency: int = Field(default=8, ge=1, description="Concurrent requests within one call.")
 
     # One semaphore per event loop: asyncio primitives must not cross loops.
     _semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = PrivateAttr(
@@ -48,7 +59,7 @@ class CloudflareWorkersAIEmbedding(CloudflareConnection, BaseEmbedding):
         return catalog.info(self.model_name).dimensions
 
     def _kwargs(self) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"batch_size": MAX_BATCH}
+        kwargs: dict[str, Any] = {"batch_size": MAX_BATCH, "concurrency": self.max_concurrency}
         if self.pooling is not None:
             kwargs["pooling"] = self.pooling
         if self.gateway_arg is not None:
@@ -61,7 +72,7 @@ class CloudflareWorkersAIEmbedding(CloudflareConnection, BaseEmbedding):
 
     def _vectors(self, result: EmbeddingResult) -> list[Embedding]:
         self.record_usage(result.model or self.model_name, result.usage, result.gateway)
-        return [list(v) for v in result.vectors]
+        return result.vectors  # fresh lists parsed from this answer: no copy needed
 
     def _embed(self, texts: list[str], prefix: str | None) -> list[Embedding]:
         if not texts:

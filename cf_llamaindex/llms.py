@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncGenerator, Generator, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.types import (
@@ -85,6 +86,33 @@ def _resolve_tool_choice(tool_choice: str | dict[str, Any] | None, tool_required
     return {"type": "function", "function": {"name": tool_choice}}
 
 
+@lru_cache(maxsize=256)
+def _metadata(model: str, context_window: int | None, max_tokens: int | None,
+              is_function_calling: bool | None) -> LLMMetadata:
+    """Shared between calls: callers get copies (``metadata``) or the dump (``to_payload``)."""
+    info = catalog.info(model)
+    calling = info.supports_tools if is_function_calling is None else is_function_calling
+    return LLMMetadata(
+        context_window=context_window or info.context_window or DEFAULT_CONTEXT_WINDOW,
+        num_output=max_tokens or info.default_max_tokens or DEFAULT_NUM_OUTPUTS,
+        is_chat_model=True,
+        is_function_calling_model=calling,
+        model_name=model,
+        system_role=MessageRole.SYSTEM,
+    )
+
+
+@lru_cache(maxsize=256)
+def _metadata_dump(model: str, context_window: int | None, max_tokens: int | None,
+                   is_function_calling: bool | None) -> tuple[tuple[str, Any], ...]:
+    return tuple(_metadata(model, context_window, max_tokens, is_function_calling).model_dump().items())
+
+
+def _metadata_payload(model: str, context_window: int | None, max_tokens: int | None,
+                      is_function_calling: bool | None) -> dict[str, Any]:
+    return dict(_metadata_dump(model, context_window, max_tokens, is_function_calling))
+
+
 class CloudflareWorkersAI(CloudflareConnection, FunctionCallingLLM):
     """Chat, completion, streaming, tool calling and structured output on Workers AI.
 
@@ -121,16 +149,13 @@ class CloudflareWorkersAI(CloudflareConnection, FunctionCallingLLM):
 
     @property
     def metadata(self) -> LLMMetadata:
-        info = self.model_info
-        calling = info.supports_tools if self.is_function_calling is None else self.is_function_calling
-        return LLMMetadata(
-            context_window=self.context_window or info.context_window or DEFAULT_CONTEXT_WINDOW,
-            num_output=self.max_tokens or info.default_max_tokens or DEFAULT_NUM_OUTPUTS,
-            is_chat_model=True,
-            is_function_calling_model=calling,
-            model_name=self.model,
-            system_role=MessageRole.SYSTEM,
-        )
+        return _metadata(self.model, self.context_window, self.max_tokens, self.is_function_calling).model_copy()
+
+    def to_payload(self) -> dict[str, Any]:
+        # Sent with every call's instrumentation events: the same (non-sensitive) dict as the
+        # base class builds, from a cached dump instead of a fresh LLMMetadata each time.
+        return {"class_name": self.class_name(),
+                **_metadata_payload(self.model, self.context_window, self.max_tokens, self.is_function_calling)}
 
     # -- request / response translation (shared by all eight entry points) ----------------------
 

@@ -63,7 +63,7 @@ class CloudflareVectorizeVectorStore(CloudflareConnection, BasePydanticVectorSto
     flat_metadata: bool = False
     index_name: str = Field(description="The Vectorize index.")
     namespace: str | None = Field(default=None, description="Write to and search in this namespace only.")
-    batch_size: int = Field(default=1000, ge=1, le=5000, description="Vectors per upsert request.")
+    batch_size: int = Field(default=5000, ge=1, le=5000, description="Vectors per upsert request.")
     wait_for_mutations: bool = Field(
         default=True, description="Block until each write is queryable (Vectorize applies writes later).")
     mutation_timeout: float = Field(default=60.0, gt=0)
@@ -186,7 +186,11 @@ class CloudflareVectorizeVectorStore(CloudflareConnection, BasePydanticVectorSto
         return [v["id"] for v in vectors]
 
     def add(self, nodes: Sequence[BaseNode], **add_kwargs: Any) -> list[str]:
-        """Upsert ``nodes`` (in batches of ``batch_size``) and return their ids."""
+        """Upsert ``nodes`` (in batches of ``batch_size``) and return their ids.
+
+        With ``wait_for_mutations`` the call waits once, for the last batch's mutation (the core sends
+        that batch after the others were answered, so it being applied means all of them are).
+        """
         plan = self._add_plan(nodes)
         return self._run(plan)  # type: ignore[no-any-return]
 

@@ -50,8 +50,12 @@ def utf8_size(text: str) -> int | None:
         return None
 
 
+# json.dumps with these options would build an encoder on every call (once per item of an ingest)
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def compact_json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _COMPACT.encode(value)
 
 
 def _where(index: int | None, vid: Any = None) -> str:

@@ -32,7 +32,12 @@ def encode_ndjson(vectors: Sequence[Vector]) -> bytes:
     Values were checked finite when the vectors were validated; pydantic-core's encoder writes float
     arrays several times faster than the json module, which matters at 5000 x 768 floats per batch.
     """
-    return b"".join(to_json(v.to_wire()) + b"\n" for v in vectors)
+    return encode_wire_ndjson([v.to_wire() for v in vectors])
+
+
+def encode_wire_ndjson(objects: Sequence[dict[str, Any]]) -> bytes:
+    """:func:`encode_ndjson` of vectors already in their wire form (see ``Vector.to_wire``)."""
+    return b"".join([to_json(obj) + b"\n" for obj in objects])
 
 
 def mutation_id(raw: RawResponse) -> str:
@@ -44,7 +49,12 @@ def mutation_id(raw: RawResponse) -> str:
 
 
 def write_call(kind: WriteKind, index: str, batch: Sequence[Vector]) -> Call[str]:
-    req = request("POST", index_path(index, f"/{kind}"), content=encode_ndjson(batch),
+    return write_wire_call(kind, index, [v.to_wire() for v in batch])
+
+
+def write_wire_call(kind: WriteKind, index: str, batch: Sequence[dict[str, Any]]) -> Call[str]:
+    """:func:`write_call` for vectors already validated and in their wire form (the bulk ingest's)."""
+    req = request("POST", index_path(index, f"/{kind}"), content=encode_wire_ndjson(batch),
                   headers={"content-type": NDJSON})
     return Call(req, mutation_id)
 

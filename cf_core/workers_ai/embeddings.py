@@ -59,9 +59,8 @@ def _check_pooling(model_info: ModelInfo, pooling: Any) -> str | None:
     return pooling
 
 
-def _parse(model: str, count: int, pooling: str | None, default_pooling: str | None,
-           resp: RawResponse) -> EmbeddingResult:
-    result = unwrap(resp)
+def _vectors_of(model: str, count: int, result: Any) -> list[list[float]]:
+    """The vectors of an unwrapped answer, checked for shape (one per text) but not value by value."""
     if not isinstance(result, Mapping):
         raise CloudflareError(f"unexpected embeddings answer from {model}: {str(result)[:200]}")
     vectors = result.get("data")
@@ -71,12 +70,33 @@ def _parse(model: str, count: int, pooling: str | None, default_pooling: str | N
         raise CloudflareError(f"embeddings answer from {model} has no vectors (keys: {sorted(result)})")
     if len(vectors) != count:
         raise CloudflareError(f"{model} returned {len(vectors)} vectors for {count} texts")
-    vecs: list[list[float]] = vectors  # EmbeddingResult's validation coerces any integer to float
+    return vectors
+
+
+def _parse(model: str, count: int, pooling: str | None, default_pooling: str | None,
+           resp: RawResponse) -> EmbeddingResult:
+    result = unwrap(resp)
+    vecs = _vectors_of(model, count, result)  # EmbeddingResult's validation coerces any integer to float
     dim = len(vecs[0]) if vecs else 0
     found = result.get("pooling")
     return EmbeddingResult(model=model, vectors=vecs, shape=(len(vecs), dim),
                            pooling=found if isinstance(found, str) else (pooling or default_pooling),
                            usage=usage_from_payload(model, result.get("usage")), gateway=resp.gateway)
+
+
+def _parse_vectors(model: str, count: int, resp: RawResponse) -> list[list[float]]:
+    vecs = _vectors_of(model, count, unwrap(resp))
+    if len(set(map(len, vecs))) > 1:
+        raise CloudflareError(f"{model} returned vectors of different lengths")
+    return vecs
+
+
+def embed_batch_vectors(model: str, texts: Sequence[str], *, gateway: GatewayArg = None) -> Call[list[list[float]]]:
+    """:func:`embed_batch` for bulk paths that only forward the vectors (to a Vectorize write): the
+    answer is checked for shape but not validated value by value into an :class:`EmbeddingResult`,
+    which would cost more than the request itself. Values stay as parsed (JSON numbers)."""
+    call = embed_batch(model, texts, gateway=gateway)  # validates the input and builds the request
+    return Call(call.request, partial(_parse_vectors, checks.model_id(model), len(texts)))
 
 
 def embed_batch(model: str, texts: str | Sequence[str], *, pooling: str | None = None,

@@ -160,3 +160,19 @@ def test_chunks_merge_into_one_message_with_usage_once() -> None:
     assert merged.additional_kwargs["reasoning_content"] == "r1r2"
     assert merged.tool_calls == [{"name": "f", "args": {"a": 1}, "id": "c", "type": "tool_call"}]
     assert merged.usage_metadata == {"input_tokens": 3, "output_tokens": 2, "total_tokens": 5}
+
+
+def test_text_only_chunks_carry_text_alone() -> None:
+    """Only the first chunk names the model and provider; plain text chunks carry nothing else."""
+    first = chunk_to_message(ChatChunk(text="Hel"), model="@cf/m", first=True)
+    middle = chunk_to_message(ChatChunk(text="lo"), model="@cf/m", first=False)
+    assert first.response_metadata == {"model_name": "@cf/m", "model_provider": "cloudflare"}
+    assert middle.content == "lo" and middle.response_metadata == {} and middle.additional_kwargs == {}
+    assert middle.usage_metadata is None and middle.tool_call_chunks == [] and middle.tool_calls == []
+    last = chunk_to_message(ChatChunk(finish_reason="stop", usage=Usage(prompt_tokens=1, completion_tokens=2,
+                                                                          total_tokens=3)), model="@cf/m", first=False)
+    assert last.response_metadata == {"finish_reason": "stop"}
+    assert last.usage_metadata == {"input_tokens": 1, "output_tokens": 2, "total_tokens": 3}
+    merged = first + middle + last
+    assert merged.content == "Hello" and merged.response_metadata["model_provider"] == "cloudflare"
+    assert merged.response_metadata["model_name"] == "@cf/m"

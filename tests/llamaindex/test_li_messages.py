@@ -17,7 +17,7 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 
-from cf_core import CloudflareClient
+from cf_core import CloudflareClient, GatewayInfo
 from cf_core.errors import InvalidInputError
 from cf_core.workers_ai import ChatChunk, ToolCall, ToolCallChunk, Usage
 from cf_llamaindex import CloudflareWorkersAI
@@ -93,6 +93,28 @@ def test_stream_accumulator_assembles_text_calls_and_usage() -> None:
     assert last.raw["finish_reason"] == "tool_calls"
     assert [c["id"] for c in last.message.additional_kwargs["tool_calls"]] == [c.tool_call_id for c in calls]
     assert acc.add(ChatChunk()).message.additional_kwargs["tool_calls"][1]["id"] == calls[1].tool_call_id
+
+
+def test_stream_accumulator_text_chunks_carry_the_whole_message_and_their_own_raw() -> None:
+    """Text-only chunks take the cheap path; each response still holds everything so far."""
+    acc = StreamAccumulator(model="m")
+    first = acc.add(ChatChunk(text="Hel", gateway=GatewayInfo(cache_status="MISS", log_id="L")))
+    second = acc.add(ChatChunk(text="lo"))
+    assert [first.message.content, second.message.content] == ["Hel", "Hello"]
+    assert [first.delta, second.delta] == ["Hel", "lo"]
+    assert [type(b) for b in second.message.blocks] == [TextBlock]
+    assert second.message.additional_kwargs == {} and second.additional_kwargs == {}
+    assert second.raw is not None and second.raw["gateway"]["log_id"] == "L" and second.raw["usage"] is None
+    second.raw["gateway"]["log_id"] = "changed"  # one response's raw is not shared with the next
+    third = acc.add(ChatChunk(tool_call_chunks=[ToolCallChunk(index=0, id="c1", name="f", arguments='{"a": 1}')]))
+    assert third.raw is not None and third.raw["gateway"]["log_id"] == "L"
+    assert third.message.content == "Hello"
+    assert [b.tool_name for b in third.message.blocks if isinstance(b, ToolCallBlock)] == ["f"]
+    last = acc.add(ChatChunk(finish_reason="tool_calls",
+                             usage=Usage(prompt_tokens=2, completion_tokens=3, total_tokens=5)))
+    assert last.raw is not None and last.raw["usage"]["total_tokens"] == 5 and last.additional_kwargs["total_tokens"] == 5
+    assert last.message.additional_kwargs["tool_calls"][0]["function"]["name"] == "f"
+    assert first.message.content == "Hel"  # earlier responses are not changed by later chunks
 
 
 def test_vision_model_receives_the_image(client: CloudflareClient, wire: Wire) -> None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import math
 import re
+from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 import numpy as np
 
+from ..wire import ApiError
 from . import errors as E
 
 MAX_DIMENSIONS = 1536
@@ -56,8 +59,12 @@ def truncate_utf8(text: str, limit: int = INDEXED_STRING_BYTES) -> str:
     return raw[:limit].decode("utf-8", "ignore")
 
 
+# json.dumps with these options would build an encoder on every call
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def compact_json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _COMPACT.encode(value)
 
 
 @dataclass(frozen=True)
@@ -195,6 +202,79 @@ def parse_vector(obj: Any, dimensions: int, line: int) -> VectorRecord:
             raise E.insert_error(E.INSERT_METADATA_TOO_LARGE, f'metadata for id="{vid}" is {meta_size} bytes; '
                                                               f"the limit is {MAX_METADATA_BYTES} bytes")
     return VectorRecord(vid, arr.tobytes(), namespace, meta_json)
+
+
+def parse_vectors(objs: Sequence[Any], dimensions: int, lines: Sequence[int]) -> list[VectorRecord]:
+    """Validate a whole batch of decoded NDJSON lines; the same records and errors as ``parse_vector``.
+
+    The values of all vectors are type-checked and converted to float32 in one pass each, instead
+    of 5,000 small conversions. Anything unusual (a bad field, a non-number, a non-finite value)
+    sends the batch to the per-vector path, which raises the exact error of the first bad vector.
+    """
+    fast = _parse_batch(objs, dimensions)
+    if fast is not None:
+        return fast
+    return [parse_vector(obj, dimensions, line) for obj, line in zip(objs, lines, strict=True)]
+
+
+def _parse_batch(objs: Sequence[Any], dimensions: int) -> list[VectorRecord] | None:
+    """The batch fast path: ``None`` whenever any vector might not pass ``parse_vector`` unchanged."""
+    ids: list[str] = []
+    spaces: list[str | None] = []
+    metas: list[str | None] = []
+    all_values: list[Any] = []
+    for obj in objs:
+        if not isinstance(obj, dict):
+            return None
+        vid = obj.get("id")
+        if not isinstance(vid, str) or not vid or not 0 < (utf8_len(vid) or 0) <= MAX_ID_BYTES:
+            return None
+        values = obj.get("values")
+        if type(values) is not list or len(values) != dimensions:
+            return None
+        namespace = obj.get("namespace")
+        if namespace is not None and not (isinstance(namespace, str)
+                                          and 0 < (utf8_len(namespace) or 0) <= MAX_NAMESPACE_BYTES):
+            return None
+        metadata = obj.get("metadata")
+        meta_json = None
+        if metadata is not None:
+            meta_json = _metadata_json_or_none(metadata)
+            if meta_json is None:
+                return None
+        ids.append(vid)
+        spaces.append(namespace)
+        metas.append(meta_json)
+        all_values.append(values)
+    try:
+        # array("f") converts as numpy's float32 cast does and refuses strings, null, lists and objects
+        packed = b"".join([array("f", values) for values in all_values])
+    except (TypeError, OverflowError):  # OverflowError: an integer beyond float64
+        return None
+    matrix = np.frombuffer(packed, dtype=np.float32).reshape(len(all_values), dimensions)
+    if not bool(np.isfinite(matrix).all()):
+        return None
+    # array("f") also takes booleans (as 1.0 and 0.0): only rows holding those values need the type check
+    for row in np.flatnonzero(((matrix == 0) | (matrix == 1)).any(axis=1)).tolist():
+        if not set(map(type, all_values[row])) <= _NUMBER_TYPES:
+            return None
+    size = dimensions * 4
+    return [VectorRecord(vid, packed[i * size:(i + 1) * size], ns, meta)
+            for i, (vid, ns, meta) in enumerate(zip(ids, spaces, metas, strict=True))]
+
+
+def _metadata_json_or_none(metadata: Any) -> str | None:
+    """Compact JSON of metadata that ``parse_vector`` accepts, else ``None``."""
+    if not isinstance(metadata, dict):
+        return None
+    try:
+        check_metadata_keys(metadata)
+        meta_json = compact_json(metadata)
+        if len(meta_json.encode("utf-8")) > MAX_METADATA_BYTES:
+            return None
+    except (ApiError, ValueError, UnicodeEncodeError):
+        return None
+    return meta_json
 
 
 _NUMBER_TYPES = frozenset({int, float})

@@ -9,14 +9,14 @@ from typing import Any
 from ..router import Router
 from ..wire import ApiError, EmuRequest, EmuResponse, envelope
 from . import errors as E
-from .bodies import MultipartError, ndjson_lines, parse_multipart
+from .bodies import MultipartError, gc_paused, ndjson_lines, parse_multipart
 from .limits import (
     DEFAULT_LIST_COUNT,
     MAX_LIST_COUNT,
     MAX_VECTORS_PER_REQUEST,
     METADATA_INDEX_TYPES,
     VectorRecord,
-    parse_vector,
+    parse_vectors,
     validate_index_create,
 )
 from .query import parse_query, run_query
@@ -54,6 +54,11 @@ def _vector_json(v: StoredVector) -> dict[str, Any]:
 
 def parse_vectors_body(req: EmuRequest, dimensions: int) -> list[VectorRecord]:
     """Vectors from a raw NDJSON body or the ``vectors`` part of a multipart body."""
+    with gc_paused():
+        return _parse_vectors_body(req, dimensions)
+
+
+def _parse_vectors_body(req: EmuRequest, dimensions: int) -> list[VectorRecord]:
     behaviour = req.query.get("unparsable-behavior", "error")
     if behaviour not in ("error", "discard"):
         raise E.insert_error(E.INSERT_UNPARSABLE, f"unparsable-behavior must be error or discard, got {behaviour!r}")
@@ -80,7 +85,7 @@ def parse_vectors_body(req: EmuRequest, dimensions: int) -> list[VectorRecord]:
     if len(decoded) > MAX_VECTORS_PER_REQUEST:
         raise E.insert_error(E.INSERT_TOO_MANY, f"{len(decoded)} vectors in one request; the limit is "
                                                 f"{MAX_VECTORS_PER_REQUEST}")
-    return [parse_vector(line.value, dimensions, line.number) for line in decoded]
+    return parse_vectors([line.value for line in decoded], dimensions, [line.number for line in decoded])
 
 
 def _ids(body: Any, op: str, code: int) -> list[str]:

@@ -9,9 +9,10 @@ processes, unlike ``hash()``), and the weighted sum is L2-normalised.
 spaces, so mixing them gives meaningless scores, as with the real models. The vectors depend on the
 model id and pooling only (not on the emulator seed), so stored vectors stay comparable.
 
-Per-feature positions are cached (per word, all of its features at once); features first seen in a
-batch are hashed together and added to the table in one numpy step; the batch is accumulated
-with one ``numpy.bincount``. Python work per text is a few list operations, so 100 texts of 60
+Per-feature positions are cached; each word also keeps its taps' positions and signed weights as
+two flat arrays (its features in order), so a batch concatenates cached arrays instead of gathering
+feature by feature. Features first seen in a batch are hashed together and added to the table in
+one numpy step; the batch is accumulated with one ``numpy.bincount``. Python work per text is a few list operations, so 100 texts of 60
 words take a few milliseconds.
 """
 
@@ -28,6 +29,10 @@ import numpy as np
 _WORD = re.compile(r"[^\W_]+")
 _TAPS = 8
 _CACHE_LIMIT = 500_000
+_WORD_CACHE_LIMIT = 20_000
+"""Words whose rows are cached (about 1.2 KB each)."""
+_Rows = tuple[np.ndarray, np.ndarray]
+"""A word's tap positions and signed weights, flattened in feature order."""
 
 
 class _Table:
@@ -36,7 +41,7 @@ class _Table:
     def __init__(self, salt: str, dim: int) -> None:
         self.salt, self.dim = salt, dim
         self.ids: dict[str, int] = {}
-        self.words: dict[str, tuple[list[int], list[float]]] = {}
+        self.rows: dict[str, _Rows] = {}
         self.positions = np.zeros((1024, _TAPS), dtype=np.int64)
         self.signs = np.zeros((1024, _TAPS), dtype=np.float64)
 
@@ -64,8 +69,8 @@ class _Table:
         missing = [f for f in dict.fromkeys(features) if f not in self.ids]
         if not missing:
             return
-        salt = f"{self.salt}\x00"
-        digests = b"".join(hashlib.blake2b((salt + f).encode(), digest_size=4 * _TAPS).digest() for f in missing)
+        salt, blake2b, size = f"{self.salt}\x00", hashlib.blake2b, 4 * _TAPS
+        digests = b"".join([blake2b((salt + f).encode(), digest_size=size).digest() for f in missing])
         raw = np.frombuffer(digests, dtype="<u4").astype(np.int64).reshape(len(missing), _TAPS)
         with lock:
             keep = [i for i, f in enumerate(missing) if f not in self.ids]  # another thread may have won
@@ -119,45 +124,48 @@ class HashEmbedder:
         out += [(f"b:{a} {b}", 0.5) for a, b in itertools.pairwise(words)]
         return out or [("raw:" + text, 1.0)]
 
-    def _word(self, table: _Table, word: str) -> tuple[list[int], list[float]]:
-        found = table.words.get(word)
-        if found is None:
-            feats = self.word_features(word)
-            found = ([table.id(f, self._lock) for f, _ in feats], [w for _, w in feats])
-            table.words[word] = found
-        return found
+    def _word_rows(self, table: _Table, rows: dict[str, _Rows], new_words: dict[str, list[tuple[str, float]]]) -> None:
+        """Cache each new word's flattened tap positions and signed weights (its features in order)."""
+        ids_of = table.ids
+        positions, signs = table.positions, table.signs  # ids are published only after both are filled
+        for word, feats in new_words.items():
+            ids = [ids_of[f] for f, _ in feats]
+            weights = np.asarray([w for _, w in feats], dtype=np.float64)
+            rows[word] = (positions[ids].ravel(), (signs[ids] * weights[:, None]).ravel())
 
     def embed(self, texts: list[str], *, model: str, dim: int, pooling: str) -> np.ndarray:
         """``(len(texts), dim)`` float32 rows, each of unit length."""
         table = self._table(f"{model}|{pooling}", dim)
-        tokenised = [[w.lower() for w in _WORD.findall(text)] for text in texts]
+        if len(table.rows) > _WORD_CACHE_LIMIT:
+            table.rows = {}
+        rows = table.rows  # this request's view: a concurrent reset must not lose the rows it adds
+        # Lower-casing first is the same for ASCII only: elsewhere it can add marks \w does not match.
+        tokenised = [_WORD.findall(text.lower()) if text.isascii() else [w.lower() for w in _WORD.findall(text)]
+                     for text in texts]
         # Word features come first and then the word pairs of every text; bincount sums each row's
         # contributions in that same order, whatever the order across rows, so rows are unchanged.
-        new_words = {w: self.word_features(w) for words in tokenised for w in words if w not in table.words}
+        new_words = {w: self.word_features(w) for words in tokenised for w in words if w not in rows}
         pairs = [[f"b:{a} {b}" for a, b in itertools.pairwise(words)] if words else ["raw:" + text]
                  for words, text in zip(tokenised, texts, strict=True)]
         table.ensure([f for feats in new_words.values() for f, _ in feats] + [k for keys in pairs for k in keys],
                      self._lock)
-        ids_of = table.ids
-        for word, feats in new_words.items():
-            table.words[word] = ([ids_of[f] for f, _ in feats], [w for _, w in feats])
-        entries = [table.words[w] for words in tokenised for w in words]
-        word_ids = list(itertools.chain.from_iterable(map(itemgetter(0), entries)))
-        word_weights = list(itertools.chain.from_iterable(map(itemgetter(1), entries)))
-        per_word = np.fromiter(map(len, map(itemgetter(0), entries)), dtype=np.int64, count=len(entries))
+        self._word_rows(table, rows, new_words)
+        entries = [rows[w] for words in tokenised for w in words]
         words_per_text = np.fromiter(map(len, tokenised), dtype=np.int64, count=len(texts))
         row_start = np.arange(len(texts), dtype=np.int64) * dim
-        word_offsets = np.repeat(np.repeat(row_start, words_per_text), per_word)
-        pair_ids = [ids_of[k] for keys in pairs for k in keys]
-        pair_weights = np.repeat(np.where(words_per_text > 0, 0.5, 1.0),
-                                 np.fromiter(map(len, pairs), dtype=np.int64, count=len(texts)))
-        pair_offsets = np.repeat(row_start, np.fromiter(map(len, pairs), dtype=np.int64, count=len(texts)))
-        index = np.asarray(word_ids + pair_ids, dtype=np.int64)
-        offsets = np.concatenate([word_offsets, pair_offsets])
-        weights = np.concatenate([np.asarray(word_weights, dtype=np.float64), pair_weights])
-        flat = table.positions[index] + offsets[:, None]
-        values = table.signs[index] * weights[:, None]
-        matrix = np.bincount(flat.ravel(), weights=values.ravel(), minlength=len(texts) * dim)
+        pairs_per_text = np.fromiter(map(len, pairs), dtype=np.int64, count=len(texts))
+        pair_ids = [table.ids[k] for keys in pairs for k in keys]
+        pair_weights = np.repeat(np.where(words_per_text > 0, 0.5, 1.0), pairs_per_text)
+        pair_flat = (table.positions[pair_ids] + np.repeat(row_start, pairs_per_text)[:, None]).ravel()
+        pair_values = (table.signs[pair_ids] * pair_weights[:, None]).ravel()
+        if entries:
+            taps_per_word = np.fromiter(map(len, map(itemgetter(0), entries)), dtype=np.int64, count=len(entries))
+            word_offsets = np.repeat(np.repeat(row_start, words_per_text), taps_per_word)
+            flat = np.concatenate([np.concatenate(list(map(itemgetter(0), entries))) + word_offsets, pair_flat])
+            values = np.concatenate([*map(itemgetter(1), entries), pair_values])
+        else:
+            flat, values = pair_flat, pair_values
+        matrix = np.bincount(flat, weights=values, minlength=len(texts) * dim)
         matrix = matrix.reshape(len(texts), dim)
         norms = np.linalg.norm(matrix, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
