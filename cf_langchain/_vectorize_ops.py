@@ -8,7 +8,7 @@ caps, MMR, waiting) exists once and only the I/O differs, like the core's own op
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias, TypeVar
 
@@ -125,11 +125,13 @@ def index_metric(spec: StoreSpec) -> Op[str]:
 # -- writes ----------------------------------------------------------------------------------------
 
 def add(spec: StoreSpec, plan: AddPlan, namespace: str | None,
-        ingest: Mapping[str, Any] | None = None) -> Op[list[str]]:
+        ingest: Mapping[str, Any] | None = None,
+        on_progress: Callable[[int, int | None], None] | None = None) -> Op[list[str]]:
     """Embed and upsert ``plan``; wait for the last mutation unless the store says not to.
 
     ``ingest`` (``embedding_model=`` and the embedding's other settings) hands the whole job to the
-    core's bulk ingest instead, which overlaps embedding and writing.
+    core's bulk ingest instead, which overlaps embedding and writing. ``on_progress(written, total)``
+    is called as documents are written.
     """
     if not plan.texts:
         return []
@@ -137,7 +139,8 @@ def add(spec: StoreSpec, plan: AddPlan, namespace: str | None,
         # Ingest adds the text under text_key itself.
         metadatas = [{k: v for k, v in m.items() if k != spec.text_key} for m in plan.metadatas]
         yield _vz("ingest", spec.index_name, plan.texts, ids=plan.ids, metadatas=metadatas, namespace=namespace,
-                  text_key=spec.text_key, wait=spec.wait, wait_timeout=spec.wait_timeout, **ingest)
+                  text_key=spec.text_key, wait=spec.wait, wait_timeout=spec.wait_timeout,
+                  on_progress=on_progress, **ingest)
         return plan.ids
     last: MutationResult | None = None
     mutation_ids: list[str] = []
@@ -164,6 +167,8 @@ def add(spec: StoreSpec, plan: AddPlan, namespace: str | None,
                                     mutation_ids=mutation_ids + (partial.mutation_ids if partial else []),
                                     cause=exc) from exc
         mutation_ids.extend(last.mutation_ids)
+        if on_progress is not None:
+            on_progress(start + len(chunk), len(plan.texts))
     if spec.wait and last is not None and last.mutation_id is not None:
         # Mutations are applied in order, so the last one being processed covers every chunk.
         yield _vz("wait_for_mutation", spec.index_name, last.mutation_id, timeout=spec.wait_timeout)

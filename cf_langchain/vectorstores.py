@@ -141,9 +141,10 @@ class CloudflareVectorize(CloudflareClientMixin, VectorStore):
     def _add_op(self, texts: Iterable[str], metadatas: list[dict[str, Any]] | None, ids: list[str] | None,
                 kwargs: dict[str, Any], method: str) -> ops.Op[list[str]]:
         namespace = self._ns(kwargs.pop("namespace", None))
+        on_progress = kwargs.pop("on_progress", None)
         self._no_extra(kwargs, method)
         plan = plan_add(texts, metadatas, ids, self.text_key)
-        return ops.add(self._spec(), plan, namespace, self._ingest_args(len(plan.texts)))
+        return ops.add(self._spec(), plan, namespace, self._ingest_args(len(plan.texts)), on_progress)
 
     # -- writes ------------------------------------------------------------------------------------
 
@@ -152,7 +153,8 @@ class CloudflareVectorize(CloudflareClientMixin, VectorStore):
         """Embed and upsert ``texts``; returns their ids (given, or uuid4 where missing).
 
         An existing id is replaced (text, metadata and vector). Keyword ``namespace`` overrides the
-        store's. Waits until the write is searchable unless ``wait=False`` on the store.
+        store's; ``on_progress(written, total)`` reports progress of large adds. Waits until the write
+        is searchable unless ``wait=False`` on the store.
         """
         return self._run(self._add_op(texts, metadatas, ids, dict(kwargs), "add_texts"))
 

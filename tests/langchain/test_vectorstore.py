@@ -388,3 +388,17 @@ def test_delete_many_is_chunked_and_waits_once(make_store: Factory, wire: Wire, 
     deletes = [json.loads(r.body)["ids"] for r in wire.requests if r.url.path.endswith("/delete_by_ids")]
     assert deletes == [["1", "2"], ["3", "4"], ["5"]]
     assert [d.id for d in store.get_by_ids(["1", "2", "3", "4", "5", "x"])] == ["x"]  # waited, and kept "x"
+
+
+@pytest.mark.parametrize("count", [40, 1200])  # below and above the bulk-ingest threshold
+def test_add_texts_reports_progress(client, aclient, count: int) -> None:  # type: ignore[no-untyped-def]
+    from cf_langchain import CloudflareVectorize, CloudflareWorkersAIEmbeddings
+
+    emb = CloudflareWorkersAIEmbeddings(model="@cf/baai/bge-small-en-v1.5", client=client, async_client=aclient)
+    store = CloudflareVectorize.from_texts(["seed"], emb, index_name=f"progress-{count}", client=client,
+                                           async_client=aclient)
+    seen: list[tuple[int, int | None]] = []
+    ids = store.add_texts([f"text number {i}" for i in range(count)], on_progress=lambda d, t: seen.append((d, t)))
+    assert len(ids) == count
+    assert seen and seen[-1] == (count, count)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
