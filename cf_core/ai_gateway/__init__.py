@@ -6,9 +6,31 @@ is the gateway's own API.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import SecretStr
+
 from .._facade import AsyncResource, SyncResource, async_call, sync_call
-from . import logs, management, universal
+from ..config import CloudflareConfig
+from ..http import GatewayArg
+from . import logs, management
 from .types import FallbackStep, GatewayLog, StepConfig, UniversalResult
+from .universal import universal as _universal
+
+
+def _default_token(config: CloudflareConfig, given: str | SecretStr | None) -> str | SecretStr | None:
+    """The caller's token, else the client's own ``ai`` token (None when the client has none: the
+    builder then refuses a tokenless workers-ai step, and the transport names the missing credentials)."""
+    if given is not None or not config.has_credentials:
+        return given
+    return config.token_for("ai")
+
+
+_TOKEN_NOTE = """
+    On a client, a ``workers-ai`` step without its own token (and no ``workers_ai_token``) is sent
+    with the client's Cloudflare token.
+    """
 
 
 class AIGatewayAPI(SyncResource):
@@ -21,7 +43,14 @@ class AIGatewayAPI(SyncResource):
     delete_gateway = sync_call(management.delete_gateway)
     list_logs = sync_call(logs.list_logs)
     get_log = sync_call(logs.get_log)
-    universal = sync_call(universal.universal)
+
+    def universal(self, steps: Sequence[FallbackStep | Mapping[str, Any]], *, gateway: GatewayArg = None,
+                  workers_ai_token: str | SecretStr | None = None, timeout: float | None = None) -> UniversalResult:
+        return self._transport.run(_universal(steps, gateway=gateway, timeout=timeout,
+                                              workers_ai_token=_default_token(self._transport.config,
+                                                                              workers_ai_token)))
+
+    universal.__doc__ = (_universal.__doc__ or "") + _TOKEN_NOTE
 
 
 class AsyncAIGatewayAPI(AsyncResource):
@@ -34,7 +63,15 @@ class AsyncAIGatewayAPI(AsyncResource):
     delete_gateway = async_call(management.delete_gateway)
     list_logs = async_call(logs.list_logs)
     get_log = async_call(logs.get_log)
-    universal = async_call(universal.universal)
+
+    async def universal(self, steps: Sequence[FallbackStep | Mapping[str, Any]], *, gateway: GatewayArg = None,
+                        workers_ai_token: str | SecretStr | None = None,
+                        timeout: float | None = None) -> UniversalResult:
+        return await self._transport.run(_universal(steps, gateway=gateway, timeout=timeout,
+                                                    workers_ai_token=_default_token(self._transport.config,
+                                                                                    workers_ai_token)))
+
+    universal.__doc__ = (_universal.__doc__ or "") + _TOKEN_NOTE
 
 
 __all__ = ["AIGatewayAPI", "AsyncAIGatewayAPI", "FallbackStep", "GatewayLog", "StepConfig", "UniversalResult"]

@@ -1,9 +1,10 @@
 """The universal endpoint: ``POST {gateway}`` with an array of provider steps tried in order.
 
-The body carries each step's own provider credentials. The client's Cloudflare token is not copied
-into it implicitly (an operation is built without access to the client's secrets): a ``workers-ai``
-step takes a token from ``FallbackStep.workers_ai(api_token=...)`` or, for every such step at once,
-from ``universal(..., workers_ai_token=...)``. A step without one is refused before sending.
+The body carries each step's own provider credentials. This builder has no access to the client's
+secrets: a ``workers-ai`` step takes a token from ``FallbackStep.workers_ai(api_token=...)`` or, for
+every such step at once, from ``workers_ai_token=``, and a step without one is refused before sending.
+The client facades (``client.ai_gateway.universal``) fill ``workers_ai_token`` with the client's own
+token when the caller gives none.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from .media import transcribe as _transcribe
 from .models import search_models as _search_models
 from .openai_compat import openai_chat as _openai_chat
 from .openai_compat import openai_embeddings as _openai_embeddings
+from .openai_compat import stream_openai_chat as _stream_openai_chat
 from .stream import stream_chat as _stream_chat
 from .text import classify as _classify
 from .text import run as _run
@@ -53,6 +54,7 @@ class WorkersAI(SyncResource):
     translate = sync_call(_translate)
     run = sync_call(_run)
     openai_chat = sync_call(_openai_chat)
+    stream_openai_chat = sync_stream(_stream_openai_chat)
     openai_embeddings = sync_call(_openai_embeddings)
     search_models = sync_call(_search_models)
 
@@ -70,5 +72,6 @@ class AsyncWorkersAI(AsyncResource):
     translate = async_call(_translate)
     run = async_call(_run)
     openai_chat = async_call(_openai_chat)
+    stream_openai_chat = async_stream(_stream_openai_chat)
     openai_embeddings = async_call(_openai_embeddings)
     search_models = async_call(_search_models)

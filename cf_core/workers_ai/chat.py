@@ -30,6 +30,7 @@ from .messages import (
     normalize_tools,
     tool_names,
 )
+from .think import split_leading_think
 from .types import ChatResult, ToolCall, Usage
 
 SAMPLING_FIELDS = ("max_tokens", "temperature", "top_p", "top_k", "seed", "repetition_penalty",
@@ -256,6 +257,10 @@ def parse_result(plan: ChatPlan, result: Any, gateway: GatewayInfo | None = None
     else:
         content, items = raw.get("response"), raw.get("tool_calls")
         reasoning, given = _reasoning(raw), raw.get("finish_reason")
+    if isinstance(content, str):
+        thought, content = split_leading_think(content)
+        if thought:
+            reasoning = f"{reasoning}\n{thought}" if reasoning else thought
     text, value = content_text(content, plan.json_mode)
     calls = toolcalls.from_items(items, plan.id_pattern)
     if not calls and plan.tool_names and not plan.json_mode:

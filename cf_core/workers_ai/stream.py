@@ -7,7 +7,9 @@ It reads, in any mix (reference section 2):
 - native top-level ``tool_calls`` arrays (complete calls, fragments, the all-null finalisation
   element, empty ``[]`` events);
 - ``usage`` on any event: the LAST one wins and is emitted once, on the final chunk (never summed);
-- ``[DONE]``; a stream that ends without it raises StreamError.
+- ``[DONE]``; a stream that ends without it raises StreamError;
+- a leading ``<think>...</think>`` block in the text, routed to ``ChatChunk.reasoning`` (tags may be
+  split across events; see :mod:`.think`).
 
 When tools were sent, text that may be a tool call written as JSON is held back until it is known;
 ``stop`` sequences are applied client-side, holding back just enough text to see one split across events.
@@ -28,6 +30,7 @@ from ..usage import usage_from_payload
 from . import toolcalls
 from .chat import ChatPlan, apply_stop, infer_finish, parse_result, plan_chat
 from .ids import new_id
+from .think import ThinkRouter
 from .types import ChatChunk, ChatResult, ToolCallChunk
 
 DONE = "[DONE]"
@@ -76,6 +79,7 @@ class ChatStreamParser:
         self._tail = ""
         self._stopped = False
         self._hold = max((len(s) for s in plan.stop), default=1) - 1
+        self._think = ThinkRouter()
 
     # -- the StreamParser protocol ------------------------------------------------------------
 
@@ -135,6 +139,8 @@ class ChatStreamParser:
             self._finish = event["finish_reason"]
         if isinstance(event.get("usage"), Mapping):
             self._usage = event["usage"]
+        text, thought = self._think.push(text)
+        reasoning += thought
         out_text = self._push_text(text)
         if not (out_text or reasoning or tool_chunks):
             return []
@@ -147,7 +153,8 @@ class ChatStreamParser:
         return ChatChunk(**fields)
 
     def _final(self) -> ChatChunk:
-        text, tool_chunks = "", []
+        late_text, reasoning = self._think.flush()
+        text, tool_chunks = self._push_text(late_text), []
         if self._held:
             calls = toolcalls.from_text(self._held, self.plan.tool_names, self.plan.id_pattern)
             if calls:
@@ -157,14 +164,15 @@ class ChatStreamParser:
                 for i, c in enumerate(calls):
                     self._calls[base + i] = _Call(c.id, c.name, json.dumps(c.arguments))
             else:
-                text = self._stop_filter(self._held)
+                text += self._stop_filter(self._held)
             self._held = ""
         if not self._stopped:
             text += self._tail
         self._tail = ""
         usage = usage_from_payload(self.plan.model, self._usage)
         finish = infer_finish(self._finish, bool(self._calls), usage, self.plan.max_tokens, self._stopped)
-        return self._chunk(text=text, tool_call_chunks=tool_chunks, usage=usage, finish_reason=finish)
+        return self._chunk(text=text, reasoning=reasoning, tool_call_chunks=tool_chunks, usage=usage,
+                           finish_reason=finish)
 
     # -- text: tool-call hold and stop sequences ----------------------------------------------
 

@@ -77,7 +77,6 @@ async def test_gateway_crud(dual: Dual) -> None:
     lambda g: g.list_logs("gw", filters=[{"key": "model", "operator": "like", "value": ["x"]}]),
     lambda g: g.get_log("gw", ""),
     lambda g: g.universal([]),
-    lambda g: g.universal([FallbackStep.workers_ai(MODEL, {"prompt": "hi"})], gateway="gw"),
     lambda g: g.universal([{"provider": "openai"}], gateway="gw"),
     lambda g: g.universal([wai()], gateway=None),
     lambda g: g.universal([wai()], gateway=DIRECT),
