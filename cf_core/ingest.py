@@ -17,14 +17,16 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic_core import to_json
+
 from . import catalog
 from .errors import InvalidInputError, PartialWriteError
 from .http import Effect, GatewayArg, Gather, Op, Pace
 from .vectorize import validation as V
 from .vectorize.mutations import recorded, wait_op
 from .vectorize.types import MutationResult
-from .vectorize.vectors import DEFAULT_POLL_INTERVAL_S, write_wire_call
-from .workers_ai.embeddings import embed_batch_vectors
+from .vectorize.vectors import DEFAULT_POLL_INTERVAL_S, write_ndjson_call
+from .workers_ai.raw_vectors import embed_batch_raw
 
 ProgressCallback = Callable[[int, int | None], None]
 """Called with (items written so far, total if known)."""
@@ -75,31 +77,29 @@ def _items(texts: Iterable[str], ids: Iterable[str] | None, metadatas: Iterable[
         yield _Item(vid, text, V.check_metadata(metadata, index=position, vid=vid))
 
 
-def _embed_op(items: list[_Item], s: _Settings) -> Op[list[dict[str, Any]]]:
-    def embed_one(batch: list[_Item]) -> Op[list[list[float]]]:
+def _embed_op(items: list[_Item], s: _Settings) -> Op[bytes]:
+    """Embed a chunk and return its NDJSON body: each vector's JSON text is copied from the answer
+    into the line (see :mod:`cf_core.workers_ai.raw_vectors`), never turned into Python floats."""
+    def embed_one(batch: list[_Item]) -> Op[list[bytes]]:
         if s.per_minute:
             yield Pace(f"workers-ai:{s.model}", s.per_minute)
-        vectors: list[list[float]] = yield embed_batch_vectors(s.model, [it.text for it in batch], gateway=s.gateway)
-        return vectors
+        rows: list[bytes] = yield embed_batch_raw(s.model, [it.text for it in batch], gateway=s.gateway)
+        return rows
 
     batches = [items[i:i + s.embed_batch] for i in range(0, len(items), s.embed_batch)]
-    embedded: list[list[list[float]]] = yield Gather([embed_one(b) for b in batches], limit=s.embed_concurrency)
-    values = [vec for part in embedded for vec in part]
-    # Items were validated when read and the values come parsed from the service: no Vector models,
-    # straight to the wire form (the keys and order of Vector.to_wire).
-    out: list[dict[str, Any]] = []
-    for it, vec in zip(items, values, strict=True):
-        wire: dict[str, Any] = {"id": it.id, "values": vec}
-        if it.metadata is not None:
-            wire["metadata"] = it.metadata
-        if s.namespace is not None:
-            wire["namespace"] = s.namespace
-        out.append(wire)
-    return out
+    embedded: list[list[bytes]] = yield Gather([embed_one(b) for b in batches], limit=s.embed_concurrency)
+    rows = [row for part in embedded for row in part]
+    # Items were validated when read; the keys and order are those of Vector.to_wire.
+    namespace = b',"namespace":' + to_json(s.namespace) if s.namespace is not None else b""
+    lines = []
+    for it, row in zip(items, rows, strict=True):
+        metadata = b',"metadata":' + to_json(it.metadata) if it.metadata is not None else b""
+        lines.append(b'{"id":' + to_json(it.id) + b',"values":' + row + metadata + namespace + b"}\n")
+    return b"".join(lines)
 
 
-def _write_op(vectors: list[dict[str, Any]], s: _Settings) -> Op[str]:
-    mutation_id: str = yield from recorded(write_wire_call("upsert", s.index, vectors))
+def _write_op(body: bytes, s: _Settings) -> Op[str]:
+    mutation_id: str = yield from recorded(write_ndjson_call("upsert", s.index, body))
     return mutation_id
 
 
@@ -113,7 +113,7 @@ def _run(items: Iterator[_Item], s: _Settings, write_batch: int, wait: bool, wai
     mutation_ids: list[str] = []
     first_error: BaseException | None = None
     invalid: InvalidInputError | None = None
-    pending: tuple[list[_Item], list[dict[str, Any]]] | None = None  # embedded, not yet written
+    pending: tuple[list[_Item], bytes] | None = None  # embedded, not yet written
     while True:
         chunk: list[_Item] = []
         if invalid is None:

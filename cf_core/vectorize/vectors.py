@@ -53,10 +53,14 @@ def write_call(kind: WriteKind, index: str, batch: Sequence[Vector]) -> Call[str
 
 
 def write_wire_call(kind: WriteKind, index: str, batch: Sequence[dict[str, Any]]) -> Call[str]:
-    """:func:`write_call` for vectors already validated and in their wire form (the bulk ingest's)."""
-    req = request("POST", index_path(index, f"/{kind}"), content=encode_wire_ndjson(batch),
-                  headers={"content-type": NDJSON})
-    return Call(req, mutation_id)
+    """:func:`write_call` for vectors already validated and in their wire form."""
+    return write_ndjson_call(kind, index, encode_wire_ndjson(batch))
+
+
+def write_ndjson_call(kind: WriteKind, index: str, body: bytes) -> Call[str]:
+    """A write of an NDJSON body built and validated by the caller (the bulk ingest's)."""
+    return Call(request("POST", index_path(index, f"/{kind}"), content=body, headers={"content-type": NDJSON}),
+                mutation_id)
 
 
 @dataclass(frozen=True)

@@ -91,14 +91,6 @@ def _parse_vectors(model: str, count: int, resp: RawResponse) -> list[list[float
     return vecs
 
 
-def embed_batch_vectors(model: str, texts: Sequence[str], *, gateway: GatewayArg = None) -> Call[list[list[float]]]:
-    """:func:`embed_batch` for bulk paths that only forward the vectors (to a Vectorize write): the
-    answer is checked for shape but not validated value by value into an :class:`EmbeddingResult`,
-    which would cost more than the request itself. Values stay as parsed (JSON numbers)."""
-    call = embed_batch(model, texts, gateway=gateway)  # validates the input and builds the request
-    return Call(call.request, partial(_parse_vectors, checks.model_id(model), len(texts)))
-
-
 def embed_batch(model: str, texts: str | Sequence[str], *, pooling: str | None = None,
                 gateway: GatewayArg = None) -> Call[EmbeddingResult]:
     """One request embedding at most the model's batch size (100) of texts."""
