@@ -20,7 +20,8 @@ from . import checks
 from .embeddings import _parse_vectors, embed_batch
 
 _SPACE = b" \t\r\n"
-_NOT_IN_A_ROW = (b"[", b"{", b'"')
+_NUMBER_TEXT = b"0123456789+-.eE," + _SPACE
+"""Everything a JSON array of numbers may hold between its brackets (null, strings, nested values not)."""
 
 
 def raw_rows(content: bytes, count: int) -> list[bytes] | None:
@@ -46,7 +47,7 @@ def raw_rows(content: bytes, count: int) -> list[bytes] | None:
             return None
         row = content[start:end + 1]
         inner = row[1:-1]
-        if not inner.strip(_SPACE) or any(mark in inner for mark in _NOT_IN_A_ROW):
+        if not inner.strip(_SPACE) or inner.translate(None, _NUMBER_TEXT):
             return None
         row_commas = inner.count(b",")
         if commas >= 0 and row_commas != commas:

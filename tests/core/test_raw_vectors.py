@@ -30,6 +30,8 @@ def test_rows_are_sliced_verbatim() -> None:
     body([[0.1, "x", 0.3], [0.4, 0.5, 0.6]]),          # a string inside a row
     body([[[0.1], 0.2, 0.3], [0.4, 0.5, 0.6]]),        # nested arrays
     body([[], []]),                                    # empty rows
+    body([[0.1, None, 0.3], [0.4, 0.5, 0.6]]),         # null inside a row
+    body([[0.1, True, 0.3], [0.4, 0.5, 0.6]]),         # a boolean inside a row
     body([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6], [1, 2, 3]]),  # more rows than texts
     b'{"result":{"response":[[0.1,0.2,0.3],[0.4,0.5,0.6]]},"success":true}',  # another form
     b'{"result":{"data":[[1,2,3],[4,5,6]]},"success":false,"errors":[{"code":1,"message":"x"}]}',
