@@ -21,7 +21,7 @@ from pydantic_core import to_json
 
 from . import catalog
 from .errors import InvalidInputError, PartialWriteError
-from .http import Effect, GatewayArg, Gather, Op, Pace
+from .http import GatewayArg, Gather, Op, Pace
 from .vectorize import validation as V
 from .vectorize.mutations import recorded, wait_op
 from .vectorize.types import MutationResult
@@ -174,7 +174,7 @@ def ingest(index: str, texts: Iterable[str], *, embedding_model: str, ids: Itera
     ``ids`` default to random UUIDs; ``text_key`` stores each text in its metadata under that key.
     ``concurrency`` bounds embedding requests in flight; with ``respect_rate_limits`` they are also
     paced under the model's per-minute limit. ``wait`` returns once everything is queryable.
-    ``on_progress(written, total)`` is called after each window. Lists are validated whole before
+    ``on_progress(written, total)`` is called after each chunk is written. Lists are validated whole before
     anything is sent; other iterables are validated chunk by chunk as they are read.
     """
     V.check_index_name(index)
@@ -202,4 +202,4 @@ def ingest(index: str, texts: Iterable[str], *, embedding_model: str, ids: Itera
     return _run(items, settings, write_batch, wait, timeout, total, on_progress)
 
 
-__all__ = ["Effect", "ProgressCallback", "ingest"]
+__all__ = ["ProgressCallback", "ingest"]
