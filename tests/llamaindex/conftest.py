@@ -4,14 +4,8 @@ LlamaIndex's global defaults (OpenAI) are replaced for every test, so nothing fa
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
-
-# The suite runs with --import-mode=importlib (no sys.path entry per test folder): make this folder's
-# helper module (li_support) importable by the test files, before anything imports it.
-sys.path.insert(0, str(Path(__file__).parent))
 
 import pytest
 from li_support import CHAT_MODEL, EMBED_DIMS, EMBED_MODEL, Wire

@@ -4,12 +4,7 @@ fast retry policy, and a log capture of the client's retry messages."""
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
-
-# Make this folder's helper module importable whatever pytest's import mode.
-sys.path.insert(0, str(Path(__file__).parent))
 
 import pytest
 from rel_support import socket_async_client, socket_client
