@@ -86,7 +86,7 @@ def execute(name: str, timeout: int = TIME_LIMIT_S) -> tuple[Any, float]:
     nb.cells.insert(0, nbformat.v4.new_code_cell(  # type: ignore[no-untyped-call]
         f"import sys\nassert sys.executable == {sys.executable!r}, sys.executable"))
     started = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name="python3",
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", coalesce_streams=True,
                    resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
     return nb, time.perf_counter() - started
 
