@@ -3,9 +3,9 @@
 The input is read lazily in chunks of up to ``write_batch`` items, so memory stays bounded whatever
 its length. A chunk is embedded in requests of up to ``embed_batch`` texts (``concurrency`` at once,
 paced under the embedding model's per-minute limit from the catalog) and then written in one NDJSON
-upsert while the next chunk is being embedded. Every item is validated before its chunk sends
-anything. A failure part-way
-ends in :class:`PartialWriteError` listing exactly which ids were written and which were not;
+upsert while the next chunk is being embedded; when the length is known, the last ``write_batch``
+items go in halving chunks so the final write, which nothing overlaps, stays small. Every item is
+validated before its chunk sends anything. A failure part-way ends in :class:`PartialWriteError` listing exactly which ids were written and which were not;
 running the same ingest again completes the job (upserts replace, so nothing is duplicated).
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,14 +22,12 @@ from pydantic_core import to_json
 from . import catalog
 from .errors import InvalidInputError, PartialWriteError
 from .http import GatewayArg, Gather, Op, Pace
+from .progress import ProgressCallback
 from .vectorize import validation as V
 from .vectorize.mutations import recorded, wait_op
 from .vectorize.types import MutationResult
 from .vectorize.vectors import DEFAULT_POLL_INTERVAL_S, write_ndjson_call
 from .workers_ai.raw_vectors import embed_batch_raw
-
-ProgressCallback = Callable[[int, int | None], None]
-"""Called with (items written so far, total if known)."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +101,20 @@ def _write_op(body: bytes, s: _Settings) -> Op[str]:
     return mutation_id
 
 
+def _next_chunk_size(remaining: int | None, write_batch: int, s: _Settings) -> int:
+    """How many items the next step embeds (and the step after it writes).
+
+    Full ``write_batch`` chunks, except that a long input's last ``write_batch`` items are cut into
+    halving pieces: the final write is the one part of the pipeline that nothing overlaps, so it
+    is kept near one embedding wave (``embed_batch * concurrency`` texts) instead of a full batch.
+    """
+    wave = s.embed_batch * s.embed_concurrency
+    if remaining is None or remaining > write_batch or remaining <= 2 * wave:
+        return write_batch
+    half = -(-remaining // 2)
+    return -(-half // s.embed_batch) * s.embed_batch  # whole embedding requests
+
+
 def _run(items: Iterator[_Item], s: _Settings, write_batch: int, wait: bool, wait_timeout: float,
          total: int | None, on_progress: ProgressCallback | None) -> Op[MutationResult]:
     """A two-stage pipeline: each step writes the chunk embedded in the previous step while the next
@@ -114,11 +126,14 @@ def _run(items: Iterator[_Item], s: _Settings, write_batch: int, wait: bool, wai
     first_error: BaseException | None = None
     invalid: InvalidInputError | None = None
     pending: tuple[list[_Item], bytes] | None = None  # embedded, not yet written
+    consumed = 0
     while True:
         chunk: list[_Item] = []
         if invalid is None:
             try:
-                chunk = list(itertools.islice(items, write_batch))
+                size = _next_chunk_size(None if total is None else total - consumed, write_batch, s)
+                chunk = list(itertools.islice(items, size))
+                consumed += len(chunk)
             except InvalidInputError as exc:
                 invalid = exc  # write what is already embedded, then report
         if pending is None and not chunk:

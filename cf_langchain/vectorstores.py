@@ -18,6 +18,7 @@ from langchain_core.vectorstores import VectorStore
 from pydantic import ConfigDict, Field, PrivateAttr, field_validator
 
 from cf_core import InvalidInputError
+from cf_core.progress import with_progress_bar
 from cf_core.vectorize.scores import relevance_from_score
 from cf_core.vectorize.types import IndexInfo, MetadataIndexType, Metric
 from cf_core.vectorize.validation import check_index_name, check_metadata, check_namespace
@@ -142,9 +143,14 @@ class CloudflareVectorize(CloudflareClientMixin, VectorStore):
                 kwargs: dict[str, Any], method: str) -> ops.Op[list[str]]:
         namespace = self._ns(kwargs.pop("namespace", None))
         on_progress = kwargs.pop("on_progress", None)
+        show_progress = bool(kwargs.pop("show_progress", False))
         self._no_extra(kwargs, method)
         plan = plan_add(texts, metadatas, ids, self.text_key)
-        return ops.add(self._spec(), plan, namespace, self._ingest_args(len(plan.texts)), on_progress)
+        spec, ingest = self._spec(), self._ingest_args(len(plan.texts))
+        if show_progress and on_progress is None and plan.texts:
+            return with_progress_bar(f"Vectorize {self.index_name}", len(plan.texts),
+                                     lambda report: ops.add(spec, plan, namespace, ingest, report))
+        return ops.add(spec, plan, namespace, ingest, on_progress)
 
     # -- writes ------------------------------------------------------------------------------------
 
@@ -153,8 +159,9 @@ class CloudflareVectorize(CloudflareClientMixin, VectorStore):
         """Embed and upsert ``texts``; returns their ids (given, or uuid4 where missing).
 
         An existing id is replaced (text, metadata and vector). Keyword ``namespace`` overrides the
-        store's; ``on_progress(written, total)`` reports progress of large adds. Waits until the write
-        is searchable unless ``wait=False`` on the store.
+        store's; ``on_progress(written, total)`` reports progress of large adds, and ``show_progress=True``
+        draws a progress bar on standard error instead. Waits until the write is searchable unless
+        ``wait=False`` on the store.
         """
         return self._run(self._add_op(texts, metadatas, ids, dict(kwargs), "add_texts"))
 

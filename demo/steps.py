@@ -15,6 +15,7 @@ from pydantic import PrivateAttr
 
 from cf_core import CloudflareError, Gateway
 from cf_core import info as model_info
+from cf_core.progress import ProgressBar
 from cf_core.usage import estimate_usd
 from cf_langchain import (
     ChatCloudflareWorkersAI,
@@ -28,7 +29,6 @@ from cf_langchain.callbacks import CloudflareUsageCallbackHandler
 from .backend import Backend
 from .corpus import Doc
 from .printing import Printer
-from .progress import ProgressBar
 
 CHAT_MODEL = "@cf/meta/llama-3.3-70b-instruct-fp8-fast"
 EMBEDDING_MODEL = "@cf/baai/bge-base-en-v1.5"

@@ -128,3 +128,27 @@ def test_invalid_item_mid_stream_reports_what_was_written(emu: Emulator) -> None
         with pytest.raises(PartialWriteError) as info:
             client.vectorize.ingest("kb", gen(), embedding_model=MODEL, write_batch=100)
     assert len(info.value.written_ids) == 200
+
+
+def test_a_long_input_ends_in_halving_chunks_so_the_last_write_is_small(emu: Emulator) -> None:
+    """2,000 texts, writes of up to 1,000, waves of 2 x 100: chunks 1000, 500, 300, 200 (the last
+    write, which no embedding overlaps, is one wave); every item still arrives once."""
+    ids = [f"d{i}" for i in range(2000)]
+    progress: list[int] = []
+    with local_client(emu) as client:
+        client.vectorize.create_index("kb", dimensions=384)
+        result = client.vectorize.ingest("kb", texts(2000), embedding_model=MODEL, ids=ids, write_batch=1000,
+                                         concurrency=2, on_progress=lambda done, total: progress.append(done))
+        assert result.ids == ids
+        assert client.vectorize.index_info("kb").vector_count == 2000
+    assert len(result.mutation_ids) == 4
+    assert progress == [1000, 1500, 1800, 2000]
+
+
+def test_an_input_of_unknown_length_keeps_full_chunks(emu: Emulator) -> None:
+    with local_client(emu) as client:
+        client.vectorize.create_index("kb", dimensions=384)
+        progress: list[int] = []
+        client.vectorize.ingest("kb", iter(texts(2000)), embedding_model=MODEL, write_batch=1000, concurrency=2,
+                                on_progress=lambda done, total: progress.append(done))
+    assert progress == [1000, 2000]

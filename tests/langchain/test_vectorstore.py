@@ -402,3 +402,13 @@ def test_add_texts_reports_progress(client, aclient, count: int) -> None:  # typ
     assert len(ids) == count
     assert seen and seen[-1] == (count, count)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_show_progress_draws_a_bar_on_stderr(make_store: Factory, capsys: pytest.CaptureFixture[str]) -> None:
+    store = make_store()
+    ids = store.add_texts([f"t{i}" for i in range(5)], show_progress=True)
+    err = capsys.readouterr().err
+    assert f"Vectorize {store.index_name}" in err and "5/5" in err
+    assert len(store.get_by_ids(ids)) == 5
+    store.add_texts(["quiet"])
+    assert capsys.readouterr().err == ""

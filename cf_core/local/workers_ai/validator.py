@@ -117,6 +117,8 @@ def _array_errors(schema: Schema, value: list[Any], path: str) -> list[str]:
     items = schema.get("items")
     if items is None:
         return out
+    if _plain_strings_ok(items, value):
+        return out
     fast = _byte_items_bad_index(items, value)
     if fast is not None:
         if fast >= 0:
@@ -125,6 +127,18 @@ def _array_errors(schema: Schema, value: list[Any], path: str) -> list[str]:
     for i, item in enumerate(value):
         out.extend(errors(items, item, pointer(path, i)))
     return out
+
+
+def _plain_strings_ok(items: Schema, value: list[Any]) -> bool:
+    """Fast path for text batches: True only when ``items`` is a plain string schema (type and length
+    bounds) and every item meets it, i.e. when the full check would find nothing. Anything else,
+    including any failure, goes through the full check so the messages stay the same."""
+    if items.get("type") != "string" or set(items) - {"type", "minLength", "maxLength"}:
+        return False
+    low, high = items.get("minLength", 0), items.get("maxLength")
+    if high is None:
+        return all(type(item) is str and len(item) >= low for item in value)
+    return all(type(item) is str and low <= len(item) <= high for item in value)
 
 
 def _byte_items_bad_index(items: Schema, value: list[Any]) -> int | None:
