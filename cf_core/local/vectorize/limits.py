@@ -219,32 +219,18 @@ def parse_vectors(objs: Sequence[Any], dimensions: int, lines: Sequence[int]) ->
 
 def _parse_batch(objs: Sequence[Any], dimensions: int) -> list[VectorRecord] | None:
     """The batch fast path: ``None`` whenever any vector might not pass ``parse_vector`` unchanged."""
-    ids: list[str] = []
-    spaces: list[str | None] = []
-    metas: list[str | None] = []
+    fields: list[tuple[str, str | None, str | None]] = []
     all_values: list[Any] = []
     for obj in objs:
         if not isinstance(obj, dict):
             return None
-        vid = obj.get("id")
-        if not isinstance(vid, str) or not vid or not 0 < (utf8_len(vid) or 0) <= MAX_ID_BYTES:
-            return None
         values = obj.get("values")
         if type(values) is not list or len(values) != dimensions:
             return None
-        namespace = obj.get("namespace")
-        if namespace is not None and not (isinstance(namespace, str)
-                                          and 0 < (utf8_len(namespace) or 0) <= MAX_NAMESPACE_BYTES):
+        checked = _fields_or_none(obj)
+        if checked is None:
             return None
-        metadata = obj.get("metadata")
-        meta_json = None
-        if metadata is not None:
-            meta_json = _metadata_json_or_none(metadata)
-            if meta_json is None:
-                return None
-        ids.append(vid)
-        spaces.append(namespace)
-        metas.append(meta_json)
+        fields.append(checked)
         all_values.append(values)
     try:
         # array("f") converts as numpy's float32 cast does and refuses strings, null, lists and objects
@@ -258,9 +244,51 @@ def _parse_batch(objs: Sequence[Any], dimensions: int) -> list[VectorRecord] | N
     for row in np.flatnonzero(((matrix == 0) | (matrix == 1)).any(axis=1)).tolist():
         if not set(map(type, all_values[row])) <= _NUMBER_TYPES:
             return None
+    return _records(fields, packed, dimensions)
+
+
+def parse_float32_rows(objs: Sequence[dict[str, Any]], matrix: np.ndarray) -> list[VectorRecord] | None:
+    """Records from objects whose values arrived apart, already cast to float32 (row ``i`` of
+    ``matrix`` for ``objs[i]``, see ``fastbody``); ``None`` whenever ``parse_vector`` might not
+    accept every vector unchanged.
+
+    The rows hold numbers only (never booleans) of the right count, so finiteness is all that is
+    left of the values' checks.
+    """
+    fields: list[tuple[str, str | None, str | None]] = []
+    for obj in objs:
+        checked = _fields_or_none(obj)
+        if checked is None:
+            return None
+        fields.append(checked)
+    if matrix.shape[0] != len(fields) or not bool(np.isfinite(matrix).all()):
+        return None
+    return _records(fields, matrix.tobytes(), matrix.shape[1])
+
+
+def _fields_or_none(obj: dict[str, Any]) -> tuple[str, str | None, str | None] | None:
+    """Id, namespace and metadata JSON of a vector ``parse_vector`` accepts, else ``None``."""
+    vid = obj.get("id")
+    if not isinstance(vid, str) or not vid or not 0 < (utf8_len(vid) or 0) <= MAX_ID_BYTES:
+        return None
+    namespace = obj.get("namespace")
+    if namespace is not None and not (isinstance(namespace, str)
+                                      and 0 < (utf8_len(namespace) or 0) <= MAX_NAMESPACE_BYTES):
+        return None
+    metadata = obj.get("metadata")
+    meta_json = None
+    if metadata is not None:
+        meta_json = _metadata_json_or_none(metadata)
+        if meta_json is None:
+            return None
+    return vid, namespace, meta_json
+
+
+def _records(fields: Sequence[tuple[str, str | None, str | None]], packed: bytes,
+             dimensions: int) -> list[VectorRecord]:
     size = dimensions * 4
     return [VectorRecord(vid, packed[i * size:(i + 1) * size], ns, meta)
-            for i, (vid, ns, meta) in enumerate(zip(ids, spaces, metas, strict=True))]
+            for i, (vid, ns, meta) in enumerate(fields)]
 
 
 def _metadata_json_or_none(metadata: Any) -> str | None:

@@ -128,7 +128,6 @@ def run_query(ctx: QueryContext, req: QueryRequest, strict: bool) -> dict[str, A
     snap = ctx.snapshot
     allowed = _filter_mask(ctx, req.filter, strict) if req.filter is not None and len(snap) else None
     found = snap.search(q, ctx.index.metric, req.top_k, req.namespace, allowed)
-    metas = snap.metadata() if req.return_metadata != "none" else None
     props: list[IndexedProperty] = ctx.metadata_indexes
     matches: list[dict[str, Any]] = []
     for m in found:
@@ -138,8 +137,8 @@ def run_query(ctx: QueryContext, req: QueryRequest, strict: bool) -> dict[str, A
         ns = snap.namespaces[m.row]
         if ns is not None:
             item["namespace"] = ns
-        if metas is not None:
-            meta = metas[m.row]
+        if req.return_metadata != "none":
+            meta = snap.metadata_at(m.row)
             if req.return_metadata == "all":
                 item["metadata"] = meta if meta is not None else {}
             else:

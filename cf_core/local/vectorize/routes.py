@@ -10,12 +10,14 @@ from ..router import Router
 from ..wire import ApiError, EmuRequest, EmuResponse, envelope
 from . import errors as E
 from .bodies import MultipartError, gc_paused, ndjson_lines, parse_multipart
+from .fastbody import decode_fast
 from .limits import (
     DEFAULT_LIST_COUNT,
     MAX_LIST_COUNT,
     MAX_VECTORS_PER_REQUEST,
     METADATA_INDEX_TYPES,
     VectorRecord,
+    parse_float32_rows,
     parse_vectors,
     validate_index_create,
 )
@@ -72,6 +74,12 @@ def _parse_vectors_body(req: EmuRequest, dimensions: int) -> list[VectorRecord]:
         if part is None:
             raise E.insert_error(E.INSERT_UNPARSABLE, 'the multipart body has no part named "vectors"')
         data = part.data
+    fast = decode_fast(data, dimensions, MAX_VECTORS_PER_REQUEST)
+    if fast is not None and fast.objects:
+        records = parse_float32_rows(fast.objects, fast.matrix)
+        if records is not None:
+            return records
+    # the general path: it also gives every error, with the line it concerns
     decoded = []
     for line in ndjson_lines(data):
         if line.error is None and isinstance(line.value, dict):

@@ -74,6 +74,15 @@ class Snapshot:
                 self._metadata = [json.loads(m) if m is not None else None for m in self._metadata_raw]
             return self._metadata
 
+    def metadata_at(self, row: int) -> dict[str, Any] | None:
+        """One row's metadata, without parsing every row's (as a query's few matches need)."""
+        with self._lock:
+            if self._metadata is not None:
+                return self._metadata[row]
+        raw = self._metadata_raw[row]
+        parsed: dict[str, Any] | None = json.loads(raw) if raw is not None else None
+        return parsed
+
     def column(self, path: str, prop: IndexedProperty | None) -> Column:
         """Values at ``path``: through metadata index ``prop`` (strict), or raw when ``prop`` is None."""
         key = (path, prop)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 
 from .columns import IndexedProperty
@@ -160,10 +161,13 @@ class VectorStore:
         return int(self.conn.execute("SELECT COUNT(*) FROM vectors WHERE index_uid = ?", (uid,)).fetchone()[0])
 
     def all_vectors(self, uid: int) -> list[StoredVector]:
-        # rowid order = order of first write (an upsert updates in place), the tie-break of queries
-        cur = self.conn.execute("SELECT id, namespace, vals, metadata, written_seq FROM vectors"
-                                " WHERE index_uid = ? ORDER BY rowid", (uid,))
-        return [StoredVector(*r) for r in cur.fetchall()]
+        # rowid order = order of first write (an upsert updates in place), the tie-break of queries.
+        # Sorted here: "ORDER BY rowid" would make SQLite sort whole rows, blobs included.
+        cur = self.conn.execute("SELECT rowid, id, namespace, vals, metadata, written_seq FROM vectors"
+                                " WHERE index_uid = ?", (uid,))
+        rows = cur.fetchall()
+        rows.sort(key=itemgetter(0))
+        return [StoredVector(*r[1:]) for r in rows]
 
     def get_vectors(self, uid: int, ids: Sequence[str]) -> dict[str, StoredVector]:
         out: dict[str, StoredVector] = {}
