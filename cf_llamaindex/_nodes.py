@@ -8,14 +8,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from llama_index.core.schema import BaseNode
-from llama_index.core.vector_stores.utils import metadata_dict_to_node, node_to_metadata_dict
+from llama_index.core.vector_stores.utils import metadata_dict_to_node
 
 from cf_core.errors import InvalidInputError
 
 MAX_METADATA_BYTES = 10 * 1024
 MAX_ID_BYTES = 64
-# node_to_metadata_dict writes the ref doc id three times; one copy is enough here (filters on the
-# other two names are mapped onto it), which saves bytes against the 10 KiB limit.
+# node_to_metadata_dict writes the ref doc id three times (also as document_id and doc_id); one copy
+# is enough here (filters on the other two names are mapped onto it), which saves bytes against the
+# 10 KiB limit.
 _DUPLICATE_KEYS = ("document_id", "doc_id")
 
 
@@ -34,28 +35,69 @@ def check_node_id(node: BaseNode) -> str:
     return node_id
 
 
-def node_metadata(node: BaseNode) -> dict[str, Any]:
-    """The vector metadata for ``node`` (the node itself included), within Vectorize's 10 KiB."""
-    metadata = node_to_metadata_dict(node, remove_text=False, flat_metadata=False)
-    for key in _DUPLICATE_KEYS:
+def _metadata_dict(node: BaseNode) -> dict[str, Any]:
+    """``node_to_metadata_dict(node, remove_text=False, flat_metadata=False)`` without the copies of
+    the ref doc id under ``document_id`` / ``doc_id``, and without serialising the embedding only to
+    drop it: the node is dumped from a shallow copy whose embedding is already ``None``, so
+    ``_node_content`` is the same JSON, key for key, that LlamaIndex writes (tests compare them)."""
+    node_dict = node.model_copy(update={"embedding": None}).model_dump(mode="json")
+    metadata: dict[str, Any] = node_dict.get("metadata", {})
+    metadata["_node_content"] = json.dumps(node_dict, ensure_ascii=False)
+    metadata["_node_type"] = node.class_name()
+    for key in _DUPLICATE_KEYS:  # LlamaIndex would overwrite these (and they are dropped then)
         metadata.pop(key, None)
-    size = metadata_size(metadata)
-    if size > MAX_METADATA_BYTES:
-        raise InvalidInputError(
-            f"node {node.node_id!r}: its metadata (the node's text and JSON included) is {size} bytes, over "
-            f"Vectorize's limit of {MAX_METADATA_BYTES} bytes (10 KiB) per vector; use a smaller "
-            "chunk_size or fewer/smaller metadata fields", field="metadata", limit=MAX_METADATA_BYTES,
-            item=node.node_id)
+    metadata["ref_doc_id"] = node.ref_doc_id or "None"
     return metadata
 
 
-def node_to_vector(node: BaseNode, namespace: str | None) -> dict[str, Any]:
-    """The Vectorize vector for ``node``; raises InvalidInputError naming the node for any limit."""
+def metadata_too_large(node: BaseNode, metadata: dict[str, Any]) -> InvalidInputError | None:
+    """The error naming ``node`` when its metadata is over Vectorize's 10 KiB, else ``None``."""
+    size = metadata_size(metadata)
+    if size <= MAX_METADATA_BYTES:
+        return None
+    return InvalidInputError(
+        f"node {node.node_id!r}: its metadata (the node's text and JSON included) is {size} bytes, over "
+        f"Vectorize's limit of {MAX_METADATA_BYTES} bytes (10 KiB) per vector; use a smaller "
+        "chunk_size or fewer/smaller metadata fields", field="metadata", limit=MAX_METADATA_BYTES,
+        item=node.node_id)
+
+
+def node_metadata(node: BaseNode, *, check_size: bool = True) -> dict[str, Any]:
+    """The vector metadata for ``node`` (the node itself included), within Vectorize's 10 KiB.
+
+    ``check_size=False`` leaves the size to the core's validation of the write (which measures the
+    same compact JSON); the caller then turns its error into this one with :func:`node_error`.
+    """
+    metadata = _metadata_dict(node)
+    if check_size:
+        error = metadata_too_large(node, metadata)
+        if error is not None:
+            raise error
+    return metadata
+
+
+def node_error(err: InvalidInputError, nodes: Sequence[BaseNode],
+               metadatas: Sequence[dict[str, Any]]) -> InvalidInputError:
+    """The core's per-item metadata-size error as the error naming the node (else ``err`` itself)."""
+    position = err.item
+    if err.field == "metadata" and err.limit == MAX_METADATA_BYTES and isinstance(position, int) \
+            and 0 <= position < len(nodes):
+        return metadata_too_large(nodes[position], metadatas[position]) or err
+    return err
+
+
+def node_to_vector(node: BaseNode, namespace: str | None, *, check_size: bool = True) -> dict[str, Any]:
+    """The Vectorize vector for ``node``; raises InvalidInputError naming the node for any limit.
+
+    The values are handed over as they are: the core's validation copies them into a fresh list.
+    """
     node_id = check_node_id(node)
-    if node.embedding is None:
+    embedding = node.embedding
+    if embedding is None:
         raise InvalidInputError(f"node {node_id!r} has no embedding; embed nodes before adding them",
                                 field="embedding", item=node_id)
-    vector: dict[str, Any] = {"id": node_id, "values": list(node.embedding), "metadata": node_metadata(node)}
+    vector: dict[str, Any] = {"id": node_id, "values": embedding,
+                              "metadata": node_metadata(node, check_size=check_size)}
     if namespace is not None:
         vector["namespace"] = namespace
     return vector

@@ -33,6 +33,7 @@ from ._client import CloudflareConnection
 from ._filters import REF_DOC_KEY, NoMatch, VectorizeFilter, matches, to_vectorize_filter
 from ._nodes import (
     check_node_id,
+    node_error,
     node_metadata,
     node_to_vector,
     similarity,
@@ -179,10 +180,15 @@ class CloudflareVectorizeVectorStore(CloudflareConnection, BasePydanticVectorSto
     # -- add ------------------------------------------------------------------------------------
 
     def _add_plan(self, nodes: Sequence[BaseNode]) -> Plan[list[str]]:
-        vectors = [node_to_vector(node, self.namespace) for node in nodes]
+        # The core validates the whole write (the metadata's size included) before sending any of it;
+        # measuring each node's metadata here as well would encode it once more.
+        vectors = [node_to_vector(node, self.namespace, check_size=False) for node in nodes]
         if vectors:
-            yield call("upsert", self.index_name, vectors, batch_size=self.batch_size,
-                       wait=self.wait_for_mutations, wait_timeout=self.mutation_timeout)
+            try:
+                yield call("upsert", self.index_name, vectors, batch_size=self.batch_size,
+                           wait=self.wait_for_mutations, wait_timeout=self.mutation_timeout)
+            except InvalidInputError as err:
+                raise node_error(err, nodes, [v["metadata"] for v in vectors]) from None
         return [v["id"] for v in vectors]
 
     def add(self, nodes: Sequence[BaseNode], **add_kwargs: Any) -> list[str]:
@@ -200,7 +206,7 @@ class CloudflareVectorizeVectorStore(CloudflareConnection, BasePydanticVectorSto
     def _ingest_plan(self, nodes: Sequence[BaseNode], embed_model: str | CloudflareWorkersAIEmbedding,
                      on_progress: Callable[[int, int | None], None] | None) -> Plan[list[str]]:
         ids = [check_node_id(node) for node in nodes]
-        metadatas = [node_metadata(node) for node in nodes]
+        metadatas = [node_metadata(node, check_size=False) for node in nodes]  # the core measures them
         texts = [node.get_content(metadata_mode=MetadataMode.EMBED) for node in nodes]
         if isinstance(embed_model, CloudflareWorkersAIEmbedding):
             model, prefix = embed_model.model_name, embed_model.text_instruction or ""
@@ -208,9 +214,12 @@ class CloudflareVectorizeVectorStore(CloudflareConnection, BasePydanticVectorSto
         else:
             model = embed_model
         if ids:
-            yield call("ingest", self.index_name, texts, embedding_model=model, ids=ids, metadatas=metadatas,
-                       namespace=self.namespace, write_batch=self.batch_size, wait=self.wait_for_mutations,
-                       wait_timeout=self.mutation_timeout, on_progress=on_progress)
+            try:
+                yield call("ingest", self.index_name, texts, embedding_model=model, ids=ids, metadatas=metadatas,
+                           namespace=self.namespace, write_batch=self.batch_size, wait=self.wait_for_mutations,
+                           wait_timeout=self.mutation_timeout, on_progress=on_progress)
+            except InvalidInputError as err:
+                raise node_error(err, nodes, metadatas) from None
         return ids
 
     def ingest_nodes(self, nodes: Sequence[BaseNode], embed_model: str | CloudflareWorkersAIEmbedding, *,

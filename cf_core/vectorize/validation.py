@@ -119,13 +119,19 @@ def _key_problem(key: Any) -> str | None:
     return None
 
 
+_LEAF_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
 def _check_keys(value: Any, path: str, where: str, item: Any) -> None:
+    if type(value) in _LEAF_TYPES:  # the common case, without the slower isinstance(..., Mapping)
+        return
     if isinstance(value, Mapping):
         for key, inner in value.items():
             problem = _key_problem(key)
             if problem:
                 raise _fail(f"{where}metadata key {path}{key!r} {problem}", "metadata", item=item)
-            _check_keys(inner, f"{path}{key}.", where, item)
+            if type(inner) not in _LEAF_TYPES:
+                _check_keys(inner, f"{path}{key}.", where, item)
     elif isinstance(value, list | tuple):
         for inner in value:
             _check_keys(inner, path, where, item)
@@ -169,6 +175,33 @@ def _bad_value(values: Sequence[Any]) -> tuple[int, Any] | None:
     return None
 
 
+_PLAIN_NUMBERS = frozenset({float, int})
+_FAST_BOUND = FLOAT32_MAX * (1 - 2.0**-30)
+"""Just below the float32 limit, by far more than ``math.hypot``'s rounding error (a few ulps), so a
+norm under it proves every value is under the limit; vectors closer to it take the exact check."""
+
+
+def _plain_floats(values: Sequence[Any]) -> list[float] | None:
+    """``values`` as floats when two C-level passes prove the per-value check accepts them all, else
+    ``None`` (then the exact check decides, with its error message).
+
+    Only exact floats and ints qualify (no bools, no subclasses that could override ``__float__``).
+    Their Euclidean norm is at least the largest magnitude, infinite if any value is infinite and
+    NaN if any is NaN (with none infinite), so ``norm <= _FAST_BOUND`` holds only when every value is
+    finite and within float32 range.
+    """
+    kinds = set(map(type, values))
+    if not kinds <= _PLAIN_NUMBERS:
+        return None
+    try:
+        norm = math.hypot(*values)  # ints convert as float(v) does; one too large for a float: OverflowError
+    except OverflowError:
+        return None
+    if not norm <= _FAST_BOUND:  # also true for NaN
+        return None
+    return list(values) if int not in kinds else [float(v) for v in values]
+
+
 def check_values(values: Any, *, field: str = "values", index: int | None = None, vid: Any = None) -> list[float]:
     """A non-empty list of finite numbers within float32 range, as Python floats."""
     where = _where(index, vid)
@@ -178,16 +211,9 @@ def check_values(values: Any, *, field: str = "values", index: int | None = None
         raise _fail(f"{where}{field} must be a list of numbers, got {type(values).__name__}", field, item=index)
     if not values:
         raise _fail(f"{where}{field} must not be empty", field, item=index)
-    # Fast path for plain floats/ints: a few C-level passes instead of a Python loop per number.
-    kinds = set(map(type, values))
-    if kinds <= {float, int}:
-        try:
-            total, lo, hi = sum(values), min(values), max(values)
-            fine = math.isfinite(total) and lo >= -FLOAT32_MAX and hi <= FLOAT32_MAX
-        except OverflowError:  # an int beyond float range
-            fine = False
-        if fine:
-            return list(values) if kinds == {float} else [float(v) for v in values]
+    plain = _plain_floats(values)
+    if plain is not None:
+        return plain
     bad = _bad_value(values)
     if bad is not None:
         pos, value = bad
