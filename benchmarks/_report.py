@@ -329,8 +329,9 @@ def _plots(results: dict[str, Any], out: Path) -> list[str]:
 NOTES = [
     "## How the contenders were set up", "",
     "- Everyone talks to the same emulator process over 127.0.0.1 (uvicorn), each contender in its own "
-    "subprocess, its own account and index. Import time and input generation are outside the clock; client "
-    "construction is inside it.",
+    "subprocess, its own account and index. Import time and input generation are outside the clock (the "
+    "chunks, and the LangChain `Document`s or LlamaIndex `TextNode`s a user of that framework already holds, "
+    "built the same way for every contender of that framework); client and store construction are inside it.",
     "- langchain-cloudflare 0.4: `CloudflareWorkersAIEmbeddings(api_base_url=...)` and "
     "`CloudflareVectorize(base_url=...)`, as documented. Its embeddings are given `batch_size=100` (default "
     "50) to favour it. `add_texts` refuses more than 5,000 texts per call, so the harness calls "

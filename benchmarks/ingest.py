@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import _data as D
@@ -52,40 +52,59 @@ numbers; they run once, without it, to keep the whole benchmark within a few min
 
 # -- contenders (run inside the worker process) -----------------------------------------------------
 
-def _cf_core(p: dict[str, Any], ids: list[str], texts: list[str], metas: list[dict[str, Any]]) -> int:
+@dataclass
+class Inputs:
+    """One contender's input, built before the clock starts: the chunks, and the framework objects a
+    user of that framework already holds (LangChain ``Document``s, LlamaIndex ``TextNode``s)."""
+
+    ids: list[str]
+    texts: list[str]
+    metas: list[dict[str, Any]]
+    objects: list[Any] = field(default_factory=list)
+
+
+def _documents(inp: Inputs) -> list[Any]:
+    from langchain_core.documents import Document
+
+    return [Document(id=i, page_content=t, metadata=m) for i, t, m in zip(inp.ids, inp.texts, inp.metas, strict=True)]
+
+
+def _llama_nodes(inp: Inputs) -> list[Any]:
+    from llama_index.core.schema import TextNode
+
+    return [TextNode(id_=i, text=t, metadata=m) for i, t, m in zip(inp.ids, inp.texts, inp.metas, strict=True)]
+
+
+_OBJECTS: dict[str, Callable[[Inputs], list[Any]]] = {
+    "cf_langchain": _documents, "langchain_cloudflare": _documents, "cf_llamaindex": _llama_nodes,
+    "cf_llamaindex_async": _llama_nodes, "cf_llamaindex_ingest": _llama_nodes,
+}
+
+def _cf_core(p: dict[str, Any], inp: Inputs) -> int:
     from cf_core import CloudflareClient
 
     with CloudflareClient(account_id=p["account"], api_token=D.TOKEN, base_url=p["base_url"]) as client:
-        result = client.vectorize.ingest(p["index"], texts, embedding_model=D.EMBED_MODEL, ids=ids,
-                                         metadatas=metas, text_key="text")
+        result = client.vectorize.ingest(p["index"], inp.texts, embedding_model=D.EMBED_MODEL, ids=inp.ids,
+                                         metadatas=inp.metas, text_key="text")
     return len(result.ids)
 
 
-def _cf_langchain(p: dict[str, Any], ids: list[str], texts: list[str], metas: list[dict[str, Any]]) -> int:
-    from langchain_core.documents import Document
-
+def _cf_langchain(p: dict[str, Any], inp: Inputs) -> int:
     from cf_langchain import CloudflareVectorize, CloudflareWorkersAIEmbeddings
 
-    docs = [Document(id=i, page_content=t, metadata=m) for i, t, m in zip(ids, texts, metas, strict=True)]
+    docs = inp.objects
     conn = {"account_id": p["account"], "api_token": D.TOKEN, "base_url": p["base_url"]}
     store = CloudflareVectorize(embedding=CloudflareWorkersAIEmbeddings(model=D.EMBED_MODEL, **conn),
                                 index_name=p["index"], **conn)
     return len(store.add_documents(docs))
 
 
-def _llama_nodes(ids: list[str], texts: list[str], metas: list[dict[str, Any]]) -> list[Any]:
-    from llama_index.core.schema import TextNode
-
-    return [TextNode(id_=i, text=t, metadata=m) for i, t, m in zip(ids, texts, metas, strict=True)]
-
-
-def _cf_llamaindex(p: dict[str, Any], ids: list[str], texts: list[str], metas: list[dict[str, Any]],
-                   use_async: bool = False) -> int:
+def _cf_llamaindex(p: dict[str, Any], inp: Inputs, use_async: bool = False) -> int:
     from llama_index.core import StorageContext, VectorStoreIndex
 
     from cf_llamaindex import CloudflareVectorizeVectorStore, CloudflareWorkersAIEmbedding
 
-    nodes = _llama_nodes(ids, texts, metas)
+    nodes = inp.objects
     conn = {"account_id": p["account"], "api_token": D.TOKEN, "base_url": p["base_url"]}
     store = CloudflareVectorizeVectorStore(index_name=p["index"], **conn)
     embed = CloudflareWorkersAIEmbedding(model_name=D.EMBED_MODEL, **conn)
@@ -94,29 +113,28 @@ def _cf_llamaindex(p: dict[str, Any], ids: list[str], texts: list[str], metas: l
     return len(nodes)
 
 
-def _cf_llamaindex_ingest(p: dict[str, Any], ids: list[str], texts: list[str], metas: list[dict[str, Any]]) -> int:
+def _cf_llamaindex_ingest(p: dict[str, Any], inp: Inputs) -> int:
     from cf_llamaindex import CloudflareVectorizeVectorStore, CloudflareWorkersAIEmbedding
 
-    nodes = _llama_nodes(ids, texts, metas)
+    nodes = inp.objects
     conn = {"account_id": p["account"], "api_token": D.TOKEN, "base_url": p["base_url"]}
     store = CloudflareVectorizeVectorStore(index_name=p["index"], **conn)
     return len(store.ingest_nodes(nodes, CloudflareWorkersAIEmbedding(model_name=D.EMBED_MODEL, **conn)))
 
 
-def _cf_llamaindex_embed(p: dict[str, Any], ids: list[str], texts: list[str], metas: list[dict[str, Any]]) -> int:
+def _cf_llamaindex_embed(p: dict[str, Any], inp: Inputs) -> int:
     from cf_llamaindex import CloudflareWorkersAIEmbedding
 
     embed = CloudflareWorkersAIEmbedding(model_name=D.EMBED_MODEL, account_id=p["account"], api_token=D.TOKEN,
                                          base_url=p["base_url"])
-    vectors = embed.get_text_embedding_batch(texts)
+    vectors = embed.get_text_embedding_batch(inp.texts)
     return sum(1 for v in vectors if len(v) == D.DIMENSIONS)
 
 
-def _langchain_cloudflare(p: dict[str, Any], ids: list[str], texts: list[str], metas: list[dict[str, Any]]) -> int:
+def _langchain_cloudflare(p: dict[str, Any], inp: Inputs) -> int:
     from langchain_cloudflare import CloudflareVectorize, CloudflareWorkersAIEmbeddings
-    from langchain_core.documents import Document
 
-    docs = [Document(id=i, page_content=t, metadata=m) for i, t, m in zip(ids, texts, metas, strict=True)]
+    docs = inp.objects
     embedding = CloudflareWorkersAIEmbeddings(account_id=p["account"], api_token=D.TOKEN, model_name=D.EMBED_MODEL,
                                               api_base_url=p["base_url"] + "/accounts", batch_size=100)
     store = CloudflareVectorize(embedding=embedding, account_id=p["account"], api_token=D.TOKEN,
@@ -127,8 +145,7 @@ def _langchain_cloudflare(p: dict[str, Any], ids: list[str], texts: list[str], m
     return written
 
 
-def _llamaindex_cloudflare_embed(p: dict[str, Any], ids: list[str], texts: list[str],
-                                 metas: list[dict[str, Any]]) -> int:
+def _llamaindex_cloudflare_embed(p: dict[str, Any], inp: Inputs) -> int:
     import llama_index.embeddings.cloudflare_workersai.base as anchor  # type: ignore[import-untyped]
 
     # The package has no base-URL setting: its URL is this module constant.
@@ -136,17 +153,17 @@ def _llamaindex_cloudflare_embed(p: dict[str, Any], ids: list[str], texts: list[
     try:
         embed = anchor.CloudflareEmbedding(account_id=p["account"], auth_token=D.TOKEN, model=D.EMBED_MODEL,
                                            embed_batch_size=100)
-        vectors = embed.get_text_embedding_batch(texts)
+        vectors = embed.get_text_embedding_batch(inp.texts)
     finally:
         anchor.API_URL_TEMPLATE = original
     return sum(1 for v in vectors if len(v) == D.DIMENSIONS)
 
 
-_JOBS: dict[str, Callable[[dict[str, Any], list[str], list[str], list[dict[str, Any]]], int]] = {
+_JOBS: dict[str, Callable[[dict[str, Any], Inputs], int]] = {
     "cf_core": _cf_core,
     "cf_langchain": _cf_langchain,
     "cf_llamaindex": _cf_llamaindex,
-    "cf_llamaindex_async": lambda p, i, t, m: _cf_llamaindex(p, i, t, m, use_async=True),
+    "cf_llamaindex_async": lambda p, inp: _cf_llamaindex(p, inp, use_async=True),
     "cf_llamaindex_ingest": _cf_llamaindex_ingest,
     "cf_llamaindex_embed": _cf_llamaindex_embed,
     "langchain_cloudflare": _langchain_cloudflare,
@@ -172,10 +189,12 @@ def _warm_imports(key: str) -> None:
 def worker(p: dict[str, Any]) -> dict[str, Any]:
     key = p["contender"]
     _warm_imports(key)
-    ids, texts, metas = D.chunks(p["chunks"], p["seed"])
+    inp = Inputs(*D.chunks(p["chunks"], p["seed"]))
+    if key in _OBJECTS:
+        inp.objects = _OBJECTS[key](inp)
     cpu = time.process_time()
     with measure() as window:
-        count = _JOBS[key](p, ids, texts, metas)
+        count = _JOBS[key](p, inp)
     return {"seconds": window.seconds, "client_cpu_s": time.process_time() - cpu,
             "peak_delta_bytes": window.peak_delta_bytes, "count": count, "notes": window.notes}
 

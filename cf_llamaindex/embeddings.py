@@ -43,7 +43,7 @@ class CloudflareWorkersAIEmbedding(CloudflareConnection, BaseEmbedding):
         default=None, description="bge pooling; mean (service default) and cls are not compatible.")
     query_instruction: str | None = Field(default=None)
     text_instruction: str | None = Field(default=None)
-    max_concurrency: int = Field(default=8, ge=1, description="Concurrent requests within one call.")
+    max_concurrency: int = Field(default=16, ge=1, description="Concurrent requests within one call.")
 
     # One semaphore per event loop: asyncio primitives must not cross loops.
     _semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = PrivateAttr(

@@ -26,7 +26,7 @@ def test_class_and_defaults() -> None:
     emb = CloudflareWorkersAIEmbedding(api_token="emb-SECRET", account_id="a")
     assert isinstance(emb, BaseEmbedding)
     assert emb.model_name == "@cf/baai/bge-base-en-v1.5" and emb.dimensions == 768
-    assert emb.embed_batch_size == 2048 and emb.max_concurrency == 8
+    assert emb.embed_batch_size == 2048 and emb.max_concurrency == 16
     assert emb.to_payload()["model_name"] == "@cf/baai/bge-base-en-v1.5"
     for text in (repr(emb), emb.to_json(), json.dumps(emb.to_dict()), json.dumps(emb.to_payload())):
         assert "emb-SECRET" not in text
