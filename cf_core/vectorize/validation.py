@@ -12,6 +12,8 @@ import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pydantic_core import to_json
+
 from ..errors import InvalidInputError
 from .types import PRESET_CONFIGS, Vector
 
@@ -120,21 +122,46 @@ def _key_problem(key: Any) -> str | None:
 
 
 _LEAF_TYPES = frozenset({str, int, float, bool, type(None)})
+_SIZE_MARGIN = 512
+"""pydantic's compact JSON can differ from ``json``'s by a byte or two per number (``1e-7`` vs ``1e-07``)
+or escape. Far from the limit that cannot change the verdict; within this margin the exact encoder
+measures."""
 
 
-def _check_keys(value: Any, path: str, where: str, item: Any) -> None:
-    if type(value) in _LEAF_TYPES:  # the common case, without the slower isinstance(..., Mapping)
-        return
+def _walk(value: Any, path: str, where: str, item: Any) -> bool:
+    """Raise for a bad key anywhere in ``value``; return whether it holds only plain JSON values
+    (dicts, lists, tuples, str, int, bool, None and finite floats), which pydantic encodes as ``json`` does."""
+    kind = type(value)
+    if kind is float:
+        return math.isfinite(value)
+    if kind in _LEAF_TYPES:
+        return True
     if isinstance(value, Mapping):
+        plain = kind is dict
         for key, inner in value.items():
             problem = _key_problem(key)
             if problem:
                 raise _fail(f"{where}metadata key {path}{key!r} {problem}", "metadata", item=item)
-            if type(inner) not in _LEAF_TYPES:
-                _check_keys(inner, f"{path}{key}.", where, item)
-    elif isinstance(value, list | tuple):
+            inner_kind = type(inner)
+            if inner_kind is float:
+                plain = plain and math.isfinite(inner)
+            elif inner_kind not in _LEAF_TYPES:
+                plain = _walk(inner, f"{path}{key}.", where, item) and plain
+        return plain
+    if isinstance(value, list | tuple):
+        plain = kind is list or kind is tuple
         for inner in value:
-            _check_keys(inner, path, where, item)
+            plain = _walk(inner, path, where, item) and plain
+        return plain
+    return False
+
+
+def _plain_size(metadata: Any) -> int | None:
+    """Compact JSON size in bytes by pydantic's encoder, or ``None`` when it refuses the value."""
+    try:
+        return len(to_json(metadata))
+    except Exception:  # e.g. a lone surrogate; the exact path gives the error
+        return None
 
 
 def check_metadata(metadata: Any, *, index: int | None = None, vid: Any = None) -> dict[str, Any] | None:
@@ -146,7 +173,12 @@ def check_metadata(metadata: Any, *, index: int | None = None, vid: Any = None) 
     if not isinstance(metadata, Mapping):
         raise _fail(f"{where}metadata must be an object (a mapping), got {type(metadata).__name__}",
                     "metadata", item=item)
-    _check_keys(metadata, "", where, item)
+    if _walk(metadata, "", where, item):
+        # Plain values: the Rust encoder measures several times faster than json's; only a size near
+        # the limit needs the exact count below.
+        plain = _plain_size(metadata)
+        if plain is not None and plain <= MAX_METADATA_BYTES - _SIZE_MARGIN:
+            return dict(metadata)
     try:
         encoded = compact_json(metadata)
     except (TypeError, ValueError) as exc:

@@ -8,7 +8,7 @@ completes the job (an upsert of the same id replaces it, so nothing is duplicate
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,6 +23,13 @@ from .types import MutationResult, Vector
 
 NDJSON = "application/x-ndjson"
 WriteKind = Literal["insert", "upsert"]
+
+_fast_dumps: Callable[..., bytes] | None
+try:
+    from orjson import OPT_APPEND_NEWLINE as _ORJSON_LINE
+    from orjson import dumps as _fast_dumps
+except ImportError:  # pragma: no cover - orjson is optional
+    _fast_dumps, _ORJSON_LINE = None, 0
 DEFAULT_POLL_INTERVAL_S = 0.2
 
 
@@ -35,9 +42,22 @@ def encode_ndjson(vectors: Sequence[Vector]) -> bytes:
     return encode_wire_ndjson([v.to_wire() for v in vectors])
 
 
+def _encode_line(obj: dict[str, Any]) -> bytes:
+    if _fast_dumps is not None:
+        try:
+            return _fast_dumps(obj, option=_ORJSON_LINE)
+        except TypeError:  # what orjson refuses (ints past 64 bits, odd keys) pydantic-core writes
+            pass
+    return to_json(obj) + b"\n"
+
+
 def encode_wire_ndjson(objects: Sequence[dict[str, Any]]) -> bytes:
-    """:func:`encode_ndjson` of vectors already in their wire form (see ``Vector.to_wire``)."""
-    return b"".join([to_json(obj) + b"\n" for obj in objects])
+    """:func:`encode_ndjson` of vectors already in their wire form (see ``Vector.to_wire``).
+
+    orjson, when installed (LangChain's langsmith and the ``local`` extra bring it), writes a line
+    about twice as fast as pydantic-core; either gives valid compact JSON of the same values.
+    """
+    return b"".join([_encode_line(obj) for obj in objects])
 
 
 def mutation_id(raw: RawResponse) -> str:

@@ -9,9 +9,11 @@ floats next to it, NaN, infinities, ints too large for a float, bools, numeric s
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -173,3 +175,61 @@ def test_metadata_key_walk_agrees_with_the_rules(metadata: dict[str, Any]) -> No
             V.check_metadata(metadata)
     else:
         assert V.check_metadata(metadata) == metadata
+
+
+# -- metadata: the pydantic-measured fast path against json's exact count ---------------------------
+
+def _verdict(metadata: Any, *, exact: bool) -> Any:
+    with mock.patch.object(V, "_plain_size", lambda _: None) if exact else nullcontext():  # exact: json measures
+        try:
+            return ("ok", V.check_metadata(metadata, index=3, vid="v"))
+        except InvalidInputError as err:
+            return ("error", str(err), err.field, err.limit, err.item)
+
+
+_json_leaf = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(10**30), max_value=10**30),
+                       st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=40),
+                       st.sampled_from(["\ud800", "é" * 3000, "x" * 9800, "\x00\x7f\u2028"]))
+_json_tree = st.recursive(_json_leaf, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.tuples(inner, inner),
+    st.dictionaries(st.sampled_from(["a", "b", "c.d", "", "$x", 'q"', "text"]), inner, max_size=4)), max_leaves=12)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.sampled_from(["a", "b", "c", "text", "bad.key"]), _json_tree, max_size=5))
+def test_metadata_fast_path_gives_the_exact_verdict(metadata: dict[str, Any]) -> None:
+    assert _verdict(metadata, exact=False) == _verdict(metadata, exact=True)
+
+
+@pytest.mark.parametrize("metadata", [
+    {"text": "x" * (V.MAX_METADATA_BYTES - 11)},  # exactly at the limit with {"text":"..."}
+    {"text": "x" * (V.MAX_METADATA_BYTES - 10)},  # one byte over
+    {"n": 1e-7, "text": "x" * (V.MAX_METADATA_BYTES - 20)},  # json writes 1e-07: one byte over, pydantic at the limit
+    {"when": Decimal("1.5")}, {"f": Fraction(1, 3)}, {"t": {1, 2}},  # not plain JSON: json decides
+    {"nan": math.nan}, {"deep": [{"inf": -math.inf}]}, {"s": "\udfff"}, {1: "int key"},
+])
+def test_metadata_fast_path_edges(metadata: dict[Any, Any]) -> None:
+    assert _verdict(metadata, exact=False) == _verdict(metadata, exact=True)
+
+
+def test_plain_metadata_far_below_the_limit_takes_the_fast_path() -> None:
+    """The fast path is really used (else the tests above compare the exact path with itself)."""
+    with mock.patch.object(V, "compact_json", side_effect=AssertionError("json was used")):
+        assert V.check_metadata({"a": [1, 2.5, None, True], "b": {"c": "é"}}) == {"a": [1, 2.5, None, True],
+                                                                                   "b": {"c": "é"}}
+
+
+def test_ndjson_lines_by_orjson_or_pydantic_hold_the_same_values() -> None:
+    """The write body encoder (orjson when installed, pydantic-core otherwise, and pydantic-core for
+    what orjson refuses) gives one newline-terminated JSON object per vector with the same content."""
+    import json
+
+    from cf_core.vectorize import vectors as vz
+
+    objs: list[dict[str, Any]] = [{"id": "a", "values": [0.1, -2.5e-7, 3.0], "metadata": {"t": "é\u2028", "n": 1}},
+                                  {"id": "b", "values": [1.0], "metadata": {"big": 10**30}}]  # orjson refuses
+    fast = vz.encode_wire_ndjson(objs)
+    with mock.patch.object(vz, "_fast_dumps", None):
+        slow = vz.encode_wire_ndjson(objs)
+    assert fast.endswith(b"\n") and fast.count(b"\n") == 2 and slow.count(b"\n") == 2
+    assert [json.loads(line) for line in fast.splitlines()] == [json.loads(line) for line in slow.splitlines()] == objs
