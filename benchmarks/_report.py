@@ -134,8 +134,13 @@ def _ingest_section(results: dict[str, Any]) -> tuple[list[str], list[tuple[str,
                                       ("cf_llamaindex_embed", anchor_li, "llama-index embeddings (embed only)")):
                 cps = rows.get(key, {}).get("chunks_per_s")
                 ratio = cps / anchor if cps and anchor else None
+                measured = f"{_fmt(ratio, 2)}x"
+                floor = rows.get("llamaindex_floor", {}).get("seconds")
+                if key in ("cf_llamaindex", "cf_llamaindex_async") and floor and anchor:
+                    # How far LlamaIndex's own loop alone already is from the goal.
+                    measured += f"; LlamaIndex's loop alone {floor:.2f} s = {chunks / floor / anchor:.1f}x"
                 targets.append((f"ingest, rate limits off: {I.BY_KEY[key].label} vs {name}",
-                                f"{_fmt(ratio, 2)}x", ">= 5x", _verdict(ratio, 5.0, higher_is_better=True)))
+                                measured, ">= 5x", _verdict(ratio, 5.0, higher_is_better=True)))
     return lines, targets
 
 

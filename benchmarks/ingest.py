@@ -42,6 +42,8 @@ CONTENDERS = [
               "embed only", False),
     Contender("llamaindex_cloudflare_embed", "llama-index-embeddings-cloudflare-workersai 0.6 (embed only)",
               "embed only", False),
+    Contender("llamaindex_floor", "LlamaIndex floor: `VectorStoreIndex` over a mock embedding and a no-op store",
+              "framework only", False),
 ]
 BY_KEY = {c.key: c for c in CONTENDERS}
 RATE_LIMITED = ("cf_core", "cf_langchain", "cf_llamaindex", "cf_llamaindex_async", "cf_llamaindex_ingest")
@@ -77,7 +79,7 @@ def _llama_nodes(inp: Inputs) -> list[Any]:
 
 _OBJECTS: dict[str, Callable[[Inputs], list[Any]]] = {
     "cf_langchain": _documents, "langchain_cloudflare": _documents, "cf_llamaindex": _llama_nodes,
-    "cf_llamaindex_async": _llama_nodes, "cf_llamaindex_ingest": _llama_nodes,
+    "cf_llamaindex_async": _llama_nodes, "cf_llamaindex_ingest": _llama_nodes, "llamaindex_floor": _llama_nodes,
 }
 
 def _cf_core(p: dict[str, Any], inp: Inputs) -> int:
@@ -159,6 +161,37 @@ def _llamaindex_cloudflare_embed(p: dict[str, Any], inp: Inputs) -> int:
     return sum(1 for v in vectors if len(v) == D.DIMENSIONS)
 
 
+def _llamaindex_floor(p: dict[str, Any], inp: Inputs) -> int:
+    """What LlamaIndex's own loop costs (node handling, embedding bookkeeping, index structs) with
+    embeddings that cost nothing and a store that keeps nothing: no integration can be faster."""
+    from llama_index.core import StorageContext, VectorStoreIndex
+    from llama_index.core.embeddings import MockEmbedding
+    from llama_index.core.vector_stores.types import BasePydanticVectorStore
+
+    added: list[int] = []
+
+    class NullStore(BasePydanticVectorStore):
+        stores_text: bool = True
+
+        @property
+        def client(self) -> Any:
+            return None
+
+        def add(self, nodes: Any, **kwargs: Any) -> list[str]:
+            added.append(sum(1 for node in nodes if len(node.embedding or ()) == D.DIMENSIONS))
+            return [node.node_id for node in nodes]
+
+        def delete(self, ref_doc_id: str, **kwargs: Any) -> None:
+            return None
+
+        def query(self, query: Any, **kwargs: Any) -> Any:
+            raise NotImplementedError
+
+    VectorStoreIndex(inp.objects, storage_context=StorageContext.from_defaults(vector_store=NullStore()),
+                     embed_model=MockEmbedding(embed_dim=D.DIMENSIONS))
+    return sum(added)
+
+
 _JOBS: dict[str, Callable[[dict[str, Any], Inputs], int]] = {
     "cf_core": _cf_core,
     "cf_langchain": _cf_langchain,
@@ -168,6 +201,7 @@ _JOBS: dict[str, Callable[[dict[str, Any], Inputs], int]] = {
     "cf_llamaindex_embed": _cf_llamaindex_embed,
     "langchain_cloudflare": _langchain_cloudflare,
     "llamaindex_cloudflare_embed": _llamaindex_cloudflare_embed,
+    "llamaindex_floor": _llamaindex_floor,
 }
 
 
