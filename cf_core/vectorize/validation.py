@@ -79,6 +79,9 @@ def check_index_name(name: Any) -> str:
 
 
 def check_id(vid: Any, *, field: str = "id", index: int | None = None) -> str:
+    # An ASCII id's UTF-8 size is its length (the common case, without encoding or message building).
+    if type(vid) is str and 0 < len(vid) <= MAX_ID_BYTES and vid.isascii():
+        return vid
     where = _where(index)
     if not isinstance(vid, str) or not vid:
         raise _fail(f"{where}{field} must be a non-empty string, got {vid!r}", field, MAX_ID_BYTES, index)
@@ -128,7 +131,12 @@ or escape. Far from the limit that cannot change the verdict; within this margin
 measures."""
 
 
-def _walk(value: Any, path: str, where: str, item: Any) -> bool:
+def _plain_key(key: Any) -> bool:
+    """The common good key, decided without building a message (else ``_key_problem`` explains)."""
+    return type(key) is str and key != "" and "." not in key and '"' not in key and key[0] != "$"
+
+
+def _walk(value: Any, path: str, index: int | None, vid: Any) -> bool:
     """Raise for a bad key anywhere in ``value``; return whether it holds only plain JSON values
     (dicts, lists, tuples, str, int, bool, None and finite floats), which pydantic encodes as ``json`` does."""
     kind = type(value)
@@ -139,19 +147,20 @@ def _walk(value: Any, path: str, where: str, item: Any) -> bool:
     if isinstance(value, Mapping):
         plain = kind is dict
         for key, inner in value.items():
-            problem = _key_problem(key)
-            if problem:
-                raise _fail(f"{where}metadata key {path}{key!r} {problem}", "metadata", item=item)
+            if not _plain_key(key):
+                problem = _key_problem(key)
+                if problem:
+                    raise _fail(f"{_where(index, vid)}metadata key {path}{key!r} {problem}", "metadata", item=index)
             inner_kind = type(inner)
             if inner_kind is float:
                 plain = plain and math.isfinite(inner)
             elif inner_kind not in _LEAF_TYPES:
-                plain = _walk(inner, f"{path}{key}.", where, item) and plain
+                plain = _walk(inner, f"{path}{key}.", index, vid) and plain
         return plain
     if isinstance(value, list | tuple):
         plain = kind is list or kind is tuple
         for inner in value:
-            plain = _walk(inner, path, where, item) and plain
+            plain = _walk(inner, path, index, vid) and plain
         return plain
     return False
 
@@ -168,17 +177,17 @@ def check_metadata(metadata: Any, *, index: int | None = None, vid: Any = None) 
     """Key rules (nested too), JSON-encodable with finite numbers, at most 10 KiB as compact JSON."""
     if metadata is None:
         return None
-    where = _where(index, vid)
     item = index
     if not isinstance(metadata, Mapping):
-        raise _fail(f"{where}metadata must be an object (a mapping), got {type(metadata).__name__}",
+        raise _fail(f"{_where(index, vid)}metadata must be an object (a mapping), got {type(metadata).__name__}",
                     "metadata", item=item)
-    if _walk(metadata, "", where, item):
+    if _walk(metadata, "", index, vid):
         # Plain values: the Rust encoder measures several times faster than json's; only a size near
         # the limit needs the exact count below.
         plain = _plain_size(metadata)
         if plain is not None and plain <= MAX_METADATA_BYTES - _SIZE_MARGIN:
             return dict(metadata)
+    where = _where(index, vid)
     try:
         encoded = compact_json(metadata)
     except (TypeError, ValueError) as exc:
