@@ -351,7 +351,10 @@ NOTES = [
     "module constant `API_URL_TEMPLATE`, patched to the emulator; `embed_batch_size=100` (default 10).",
     "- cf_llamaindex runs under `VectorStoreIndex(nodes, storage_context=..., embed_model=...)`, "
     "LlamaIndex's own loop: it embeds `insert_batch_size` (2,048) nodes at a time in calls of "
-    "`embed_batch_size` texts, then adds them to the store.",
+    "`embed_batch_size` texts, then adds them to the store. Each add returns once its write is queryable (the "
+    "store's contract), so batches do not overlap: that loop, not the client, sets the pace. The LlamaIndex "
+    "floor row runs the same loop over a mock embedding and a store that keeps nothing: what LlamaIndex costs "
+    "by itself. `ingest_nodes` is the store's bulk path (the core's pipeline: embedding overlapped with writes).",
     "- Rate limits: the emulator enforces the catalog's per-model requests per minute over a sliding 60-second "
     "window. The bound is the issue's: the fewest requests (embedding calls of 100 texts + writes of 5,000 "
     "vectors) at the allowed rate. A job of a few hundred requests fits in one window, so the limiter never "
