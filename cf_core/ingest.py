@@ -27,6 +27,7 @@ from .vectorize import validation as V
 from .vectorize.mutations import recorded, wait_op
 from .vectorize.types import MutationResult
 from .vectorize.vectors import DEFAULT_POLL_INTERVAL_S, write_ndjson_call
+from .workers_ai.embeddings import check_pooling
 from .workers_ai.raw_vectors import embed_batch_raw
 
 
@@ -45,6 +46,7 @@ class _Settings:
     text_key: str | None
     embed_batch: int
     embed_concurrency: int
+    pooling: str | None
     per_minute: int | None
     gateway: GatewayArg
 
@@ -81,7 +83,8 @@ def _embed_op(items: list[_Item], s: _Settings) -> Op[bytes]:
     def embed_one(batch: list[_Item]) -> Op[list[bytes]]:
         if s.per_minute:
             yield Pace(f"workers-ai:{s.model}", s.per_minute)
-        rows: list[bytes] = yield embed_batch_raw(s.model, [it.text for it in batch], gateway=s.gateway)
+        rows: list[bytes] = yield embed_batch_raw(s.model, [it.text for it in batch], pooling=s.pooling,
+                                                  gateway=s.gateway)
         return rows
 
     batches = [items[i:i + s.embed_batch] for i in range(0, len(items), s.embed_batch)]
@@ -183,10 +186,13 @@ def ingest(index: str, texts: Iterable[str], *, embedding_model: str, ids: Itera
            metadatas: Iterable[Mapping[str, Any] | None] | None = None, namespace: str | None = None,
            text_key: str | None = None, embed_batch_size: int = 100, write_batch: int = V.MAX_BATCH_SIZE,
            concurrency: int = 16, respect_rate_limits: bool = True, wait: bool = True, wait_timeout: float = 120.0,
-           on_progress: ProgressCallback | None = None, gateway: GatewayArg = None) -> Op[MutationResult]:
+           on_progress: ProgressCallback | None = None, pooling: str | None = None,
+           gateway: GatewayArg = None) -> Op[MutationResult]:
     """Embed ``texts`` with ``embedding_model`` and upsert them into ``index``, overlapped and bounded.
 
     ``ids`` default to random UUIDs; ``text_key`` stores each text in its metadata under that key.
+    ``pooling`` (``"mean"`` or ``"cls"``, bge models) is sent with every embedding request: use the
+    pooling the queries will be embedded with.
     ``concurrency`` bounds embedding requests in flight (16: enough to keep a ~50 ms round trip from
     being the limit, few enough for one connection pool); with ``respect_rate_limits`` they are also
     paced under the model's per-minute limit. ``wait`` returns once everything is queryable.
@@ -203,6 +209,7 @@ def ingest(index: str, texts: Iterable[str], *, embedding_model: str, ids: Itera
         raise InvalidInputError(f"embed_batch_size must be 1..{max_batch}, got {embed_batch_size}",
                                 field="embed_batch_size", limit=max_batch)
     V.check_batch(write_batch, concurrency)
+    pooling = check_pooling(info, pooling)
     namespace = V.check_namespace(namespace)
     timeout = V.check_timeout(wait_timeout, "wait_timeout")
     total = len(texts) if isinstance(texts, Sequence) else None
@@ -213,7 +220,7 @@ def ingest(index: str, texts: Iterable[str], *, embedding_model: str, ids: Itera
             raise InvalidInputError(f"got {total} texts but {len(ids)} ids", field="ids", limit=total)
         items = iter(materialised)
     settings = _Settings(index=index, model=embedding_model, namespace=namespace, text_key=text_key,
-                         embed_batch=embed_batch_size, embed_concurrency=concurrency,
+                         embed_batch=embed_batch_size, embed_concurrency=concurrency, pooling=pooling,
                          per_minute=info.rate_limit_rpm if respect_rate_limits else None, gateway=gateway)
     return _run(items, settings, write_batch, wait, timeout, total, on_progress)
 

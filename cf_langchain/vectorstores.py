@@ -130,14 +130,15 @@ class CloudflareVectorize(CloudflareClientMixin, VectorStore):
         emb = self.embedding
         if not self.use_ingest or count < INGEST_MIN_TEXTS or not isinstance(emb, CloudflareWorkersAIEmbeddings):
             return None
-        # Ingest has no prefix or pooling option, and embeds through the store's client: only
-        # equivalent when the embedding would reach the same account the same way.
-        if emb.document_prefix or emb.pooling is not None:
+        # Ingest has no prefix option, and embeds through the store's client: only equivalent when
+        # the embedding would reach the same account the same way.
+        if emb.document_prefix:
             return None
         mine, theirs = self._sync_client(), emb._sync_client()
         if mine is not theirs and (mine.config != theirs.config or mine.gateway != theirs.gateway):
             return None
-        return {"embedding_model": emb.model, "embed_batch_size": emb.batch_size, "gateway": emb._gateway()}
+        return {"embedding_model": emb.model, "embed_batch_size": emb.batch_size, "pooling": emb.pooling,
+                "gateway": emb._gateway()}
 
     def _add_op(self, texts: Iterable[str], metadatas: list[dict[str, Any]] | None, ids: list[str] | None,
                 kwargs: dict[str, Any], method: str) -> ops.Op[list[str]]:

@@ -27,6 +27,7 @@ from llama_index.core.vector_stores.types import (
 from pydantic import Field, PrivateAttr
 
 from cf_core.errors import InvalidInputError
+from cf_core.progress import with_progress_bar
 from cf_core.vectorize import IndexInfo, Vector
 
 from ._client import CloudflareConnection
@@ -208,33 +209,52 @@ class CloudflareVectorizeVectorStore(CloudflareConnection, BasePydanticVectorSto
         ids = [check_node_id(node) for node in nodes]
         metadatas = [node_metadata(node, check_size=False) for node in nodes]  # the core measures them
         texts = [node.get_content(metadata_mode=MetadataMode.EMBED) for node in nodes]
+        embedding: dict[str, Any] = {}
         if isinstance(embed_model, CloudflareWorkersAIEmbedding):
+            # Embedded as the model object would embed them (its instruction, pooling and gateway),
+            # so stored vectors match the queries it embeds later.
             model, prefix = embed_model.model_name, embed_model.text_instruction or ""
             texts = [prefix + text for text in texts]
+            embedding = {"pooling": embed_model.pooling, "gateway": embed_model.gateway_arg}
         else:
             model = embed_model
         if ids:
             try:
                 yield call("ingest", self.index_name, texts, embedding_model=model, ids=ids, metadatas=metadatas,
                            namespace=self.namespace, write_batch=self.batch_size, wait=self.wait_for_mutations,
-                           wait_timeout=self.mutation_timeout, on_progress=on_progress)
+                           wait_timeout=self.mutation_timeout, on_progress=on_progress, **embedding)
             except InvalidInputError as err:
                 raise node_error(err, nodes, metadatas) from None
         return ids
 
+    def _ingest_with_progress(self, nodes: Sequence[BaseNode], embed_model: str | CloudflareWorkersAIEmbedding,
+                              on_progress: Callable[[int, int | None], None] | None,
+                              show_progress: bool) -> Plan[list[str]]:
+        if show_progress and on_progress is None and nodes:
+            return with_progress_bar(f"Vectorize {self.index_name}", len(nodes),
+                                     lambda report: self._ingest_plan(nodes, embed_model, report))
+        return self._ingest_plan(nodes, embed_model, on_progress)
+
     def ingest_nodes(self, nodes: Sequence[BaseNode], embed_model: str | CloudflareWorkersAIEmbedding, *,
-                     on_progress: Callable[[int, int | None], None] | None = None) -> list[str]:
+                     on_progress: Callable[[int, int | None], None] | None = None,
+                     show_progress: bool = False) -> list[str]:
         """Embed ``nodes`` on Workers AI and write them, overlapped (the core's bulk pipeline).
 
         The fast path for large corpora: ``add`` needs nodes embedded beforehand, this embeds and
-        writes in one pass. ``embed_model`` is a model id or a :class:`CloudflareWorkersAIEmbedding`
-        (whose ``text_instruction`` is applied). Returns the node ids.
+        writes in one pass, through the store's client. ``embed_model`` is a model id or a
+        :class:`CloudflareWorkersAIEmbedding`, whose ``text_instruction``, ``pooling`` and gateway
+        are applied, so the stored vectors are the ones it gives queries. ``on_progress(written,
+        total)`` reports progress; ``show_progress=True`` draws a bar on standard error instead.
+        Returns the node ids.
         """
-        return self._run(self._ingest_plan(nodes, embed_model, on_progress))  # type: ignore[no-any-return]
+        plan = self._ingest_with_progress(nodes, embed_model, on_progress, show_progress)
+        return self._run(plan)  # type: ignore[no-any-return]
 
     async def aingest_nodes(self, nodes: Sequence[BaseNode], embed_model: str | CloudflareWorkersAIEmbedding, *,
-                            on_progress: Callable[[int, int | None], None] | None = None) -> list[str]:
-        return await self._arun(self._ingest_plan(nodes, embed_model, on_progress))  # type: ignore[no-any-return]
+                            on_progress: Callable[[int, int | None], None] | None = None,
+                            show_progress: bool = False) -> list[str]:
+        plan = self._ingest_with_progress(nodes, embed_model, on_progress, show_progress)
+        return await self._arun(plan)  # type: ignore[no-any-return]
 
     # -- query ----------------------------------------------------------------------------------
 

@@ -50,7 +50,7 @@ def check_texts(texts: Any) -> list[str]:
     return out
 
 
-def _check_pooling(model_info: ModelInfo, pooling: Any) -> str | None:
+def check_pooling(model_info: ModelInfo, pooling: Any) -> str | None:
     if pooling is None:
         return None
     options = model_info.pooling_options
@@ -125,7 +125,7 @@ def embed_batch(model: str, texts: str | Sequence[str], *, pooling: str | None =
     if len(items) > limit:
         raise InvalidInputError(f"one embeddings request takes at most {limit} texts, got {len(items)}; use "
                                 f"embed() to batch", field="texts", limit=limit, item=len(items))
-    pool = _check_pooling(info, pooling)
+    pool = check_pooling(info, pooling)
     body: dict[str, Any] = {"text": items}
     if pool is not None:
         body["pooling"] = pool
@@ -168,7 +168,7 @@ def embed(model: str, texts: str | Sequence[str], *, pooling: str | None = None,
     items = check_texts(texts)
     size = checks.int_range("batch_size", batch_size, 1, max_batch(info))
     limit = checks.int_range("concurrency", concurrency, 1, None)
-    _check_pooling(info, pooling)
+    check_pooling(info, pooling)
     calls = [embed_batch(model, items[i:i + size], pooling=pooling, gateway=gateway)
              for i in range(0, len(items), size)]
     if len(calls) == 1:

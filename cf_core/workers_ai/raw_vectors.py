@@ -72,7 +72,8 @@ def _parse_raw(model: str, count: int, resp: RawResponse) -> list[bytes]:
         raise CloudflareError(f"{model} returned vectors that cannot be written to Vectorize: {exc}") from None
 
 
-def embed_batch_raw(model: str, texts: list[str], *, gateway: GatewayArg = None) -> Call[list[bytes]]:
+def embed_batch_raw(model: str, texts: list[str], *, pooling: str | None = None,
+                    gateway: GatewayArg = None) -> Call[list[bytes]]:
     """One embeddings request whose vectors come back as JSON text (one ``bytes`` per text, in order)."""
-    call = embed_batch(model, texts, gateway=gateway)  # validates the input and builds the request
+    call = embed_batch(model, texts, pooling=pooling, gateway=gateway)  # validates the input, builds the request
     return Call(call.request, partial(_parse_raw, checks.model_id(model), len(texts)))

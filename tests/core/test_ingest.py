@@ -6,6 +6,7 @@ import pytest
 
 from cf_core import InvalidInputError, PartialWriteError
 from cf_core.local import Emulator, FaultConfig, local_async_client, local_client
+from cf_core.local.recording import SentRequest
 
 MODEL = "@cf/baai/bge-small-en-v1.5"
 
@@ -152,3 +153,21 @@ def test_an_input_of_unknown_length_keeps_full_chunks(emu: Emulator) -> None:
         client.vectorize.ingest("kb", iter(texts(2000)), embedding_model=MODEL, write_batch=1000, concurrency=2,
                                 on_progress=lambda done, total: progress.append(done))
     assert progress == [1000, 2000]
+
+
+def test_pooling_goes_with_every_embedding_request_and_is_checked_first(emu: Emulator) -> None:
+    sent: list[SentRequest] = []
+    with local_client(emu, record=sent) as client:
+        client.vectorize.create_index("kb", dimensions=384)
+        docs = texts(150)
+        client.vectorize.ingest("kb", docs, embedding_model=MODEL, ids=[f"d{i}" for i in range(150)], pooling="cls")
+        bodies = [r.json() for r in sent if "/ai/run/" in r.url.path]
+        assert len(bodies) == 2 and all(b["pooling"] == "cls" for b in bodies)
+        stored = client.vectorize.get_by_ids("kb", ["d7"])[0].values
+        cls = client.workers_ai.embed(MODEL, docs[7], pooling="cls").vectors[0]
+        mean = client.workers_ai.embed(MODEL, docs[7]).vectors[0]
+        assert stored == pytest.approx(cls, abs=1e-6) and stored != pytest.approx(mean, abs=1e-3)
+        before = client.stats["requests"]
+        with pytest.raises(InvalidInputError) as info:
+            client.vectorize.ingest("kb", docs, embedding_model=MODEL, pooling="max")
+        assert info.value.field == "pooling" and client.stats["requests"] == before

@@ -264,6 +264,23 @@ def test_large_workers_ai_adds_use_the_core_ingest(wire: Wire, monkeypatch: pyte
     assert calls == ["bulk"]
 
 
+def test_a_pooled_embedding_keeps_its_pooling_through_the_core_ingest(wire: Wire,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """cls pooling reaches every embedding request of the bulk path, so stored vectors are the ones
+    the same embedding gives queries (mean and cls vectors are not comparable)."""
+    monkeypatch.setattr(vectorstores, "INGEST_MIN_TEXTS", 3)
+    emb = CloudflareWorkersAIEmbeddings(model="@cf/baai/bge-small-en-v1.5", client=wire.client, pooling="cls")
+    texts = [f"passage about topic {i}" for i in range(4)]
+    ids = [f"p{i}" for i in range(4)]
+    CloudflareVectorize.from_texts(texts, emb, ids=ids, index_name="pooled", client=wire.client)
+    embeds = [json.loads(r.body) for r in wire.requests if "/ai/run/" in r.url.path]
+    assert embeds and all(body.get("pooling") == "cls" for body in embeds)
+    stored = {v.id: v.values for v in wire.client.vectorize.get_by_ids("pooled", ids)}
+    expected = emb.embed_documents(texts)
+    for vid, want in zip(ids, expected, strict=True):
+        assert [round(x, 5) for x in stored[vid]] == [round(x, 5) for x in want]
+
+
 class _FailNthUpsert(httpx.BaseTransport):
     def __init__(self, inner: httpx.BaseTransport, fail_on: int) -> None:
         self.inner, self.fail_on, self.seen = inner, fail_on, 0

@@ -55,3 +55,32 @@ def test_ingest_checks_every_node_before_sending(client: CloudflareClient, aclie
     with pytest.raises(InvalidInputError, match="'huge'"):
         store.ingest_nodes(nodes, EMBED_MODEL)
     assert wire == []
+
+
+def test_ingest_embeds_with_the_models_pooling(client: CloudflareClient, aclient: AsyncCloudflareClient,
+                                               wire: Wire) -> None:
+    """A cls-pooled embedding model: every bulk embedding request carries its pooling, so the stored
+    vectors are the ones it gives queries (mean vectors would not be comparable with them)."""
+    pooled = CloudflareWorkersAIEmbedding(model_name=EMBED_MODEL, client=client, async_client=aclient, pooling="cls")
+    store = make_store(client, aclient, "bulk-cls")
+    wire.clear()
+    nodes = _nodes(30)
+    store.ingest_nodes(nodes, pooled)
+    embeds = wire.to(f"/ai/run/{EMBED_MODEL}")
+    assert embeds and all(s.json().get("pooling") == "cls" for s in embeds)
+    target = nodes[17]
+    query = VectorStoreQuery(query_embedding=pooled.get_text_embedding(
+        target.get_content(metadata_mode=MetadataMode.EMBED)), similarity_top_k=1)
+    found = store.query(query)
+    assert found.ids == ["node-17"] and found.similarities is not None and found.similarities[0] > 0.999
+
+
+async def test_show_progress_draws_a_bar(client: CloudflareClient, aclient: AsyncCloudflareClient,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    store = make_store(client, aclient, "bulk-bar")
+    store.ingest_nodes(_nodes(4), EMBED_MODEL, show_progress=True)
+    assert "Vectorize bulk-bar" in capsys.readouterr().err
+    await store.aingest_nodes(_nodes(6), EMBED_MODEL, show_progress=True)
+    assert "6/6" in capsys.readouterr().err
+    store.ingest_nodes(_nodes(2), EMBED_MODEL)
+    assert capsys.readouterr().err == ""
