@@ -13,7 +13,14 @@ from typing import Any
 
 
 class CloudflareError(Exception):
-    """Base of every error raised by cf_core."""
+    """Base of every error raised by cf_core.
+
+    ``earlier_attempts`` holds the errors of the attempts the transport retried before this one
+    (empty when the request was tried once): a conflict after a timed-out attempt may be that
+    attempt's own success, whose answer was lost.
+    """
+
+    earlier_attempts: tuple[CloudflareError, ...] = ()
 
     def __init__(self, message: str, *, status: int | None = None, code: int | None = None,
                  request_id: str | None = None, errors: Sequence[Mapping[str, Any]] | None = None) -> None:

@@ -210,6 +210,7 @@ class SyncTransport(TransportBase):
 
     def send(self, call: Call[T]) -> T:
         attempt = 0
+        earlier: list[CloudflareError] = []
         while True:
             try:
                 raw = self._send_once(call.request)
@@ -217,7 +218,9 @@ class SyncTransport(TransportBase):
             except CloudflareError as err:
                 delay = self.retry_delay(call.request, err, attempt)
                 if delay is None:
+                    err.earlier_attempts = tuple(earlier)
                     raise
+                earlier.append(err)
                 time.sleep(delay)
                 attempt += 1
                 continue
@@ -349,6 +352,7 @@ class AsyncTransport(TransportBase):
 
     async def send(self, call: Call[T]) -> T:
         attempt = 0
+        earlier: list[CloudflareError] = []
         while True:
             try:
                 raw = await self._send_once(call.request)
@@ -356,7 +360,9 @@ class AsyncTransport(TransportBase):
             except CloudflareError as err:
                 delay = self.retry_delay(call.request, err, attempt)
                 if delay is None:
+                    err.earlier_attempts = tuple(earlier)
                     raise
+                earlier.append(err)
                 await asyncio.sleep(delay)
                 attempt += 1
                 continue

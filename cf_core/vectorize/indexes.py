@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import InvalidInputError
-from ..http import Call, RawResponse, unwrap
+from ..errors import APIConnectionError, ConflictError, InvalidInputError, ServerError, TimeoutError
+from ..http import Call, Op, RawResponse, unwrap
 from . import validation as V
 from ._paths import BASE, index_path, request
 from .types import IndexInfo, IndexStats
@@ -36,15 +36,41 @@ def _config(dimensions: int | None, metric: str, preset: str | None) -> dict[str
 
 
 def create_index(name: str, *, dimensions: int | None = None, metric: str = "cosine",
-                 preset: str | None = None, description: str | None = None) -> Call[IndexInfo]:
-    """Create an index from ``dimensions`` and ``metric``, or from an embedding-model ``preset``."""
+                 preset: str | None = None, description: str | None = None) -> Op[IndexInfo]:
+    """Create an index from ``dimensions`` and ``metric``, or from an embedding-model ``preset``.
+
+    Raises :class:`ConflictError` when the name is taken, except in one case: an earlier attempt of
+    this same call failed in a way that may have created the index (timeout, dropped connection,
+    5xx) and the index now there has exactly the requested configuration; that is this call's own
+    work, whose answer was lost, and it is returned.
+    """
     body: dict[str, Any] = {"name": V.check_index_name(name), "config": _config(dimensions, metric, preset)}
     if description is not None:
         if not isinstance(description, str):
             raise InvalidInputError("description must be a string", field="description")
         body["description"] = description
     # Cloudflare documents 201 for a create; 200 is accepted too (any 2xx is).
-    return Call(request("POST", BASE, json=body), _index)
+    return _create(Call(request("POST", BASE, json=body), _index), name, body)
+
+
+_AMBIGUOUS = (TimeoutError, APIConnectionError, ServerError)
+"""Failures after which the request may still have been carried out."""
+
+
+def _create(call: Call[IndexInfo], name: str, body: dict[str, Any]) -> Op[IndexInfo]:
+    try:
+        created: IndexInfo = yield call
+    except ConflictError as conflict:
+        if not any(isinstance(e, _AMBIGUOUS) for e in conflict.earlier_attempts):
+            raise
+        existing: IndexInfo = yield get_index(name)
+        config = body["config"]
+        wanted = (V.PRESETS[config["preset"]], "cosine") if "preset" in config else \
+            (config["dimensions"], config["metric"])
+        if (existing.dimensions, existing.metric) != wanted or (existing.description or None) != body.get("description"):
+            raise
+        return existing
+    return created
 
 
 def get_index(name: str) -> Call[IndexInfo]:

@@ -238,9 +238,10 @@ def test_create_index_arguments(kwargs: dict[str, Any], needle: str) -> None:
 
 
 def test_create_index_bodies() -> None:
-    plain = indexes.create_index("idx", dimensions=8, metric="dot-product", description="d").request.json
+    # create_index is an operation whose first step is the create call
+    plain = next(indexes.create_index("idx", dimensions=8, metric="dot-product", description="d")).request.json
     assert plain == {"name": "idx", "config": {"dimensions": 8, "metric": "dot-product"}, "description": "d"}
-    preset = indexes.create_index("p", preset="@cf/baai/bge-base-en-v1.5", dimensions=768).request.json
+    preset = next(indexes.create_index("p", preset="@cf/baai/bge-base-en-v1.5", dimensions=768)).request.json
     assert preset == {"name": "p", "config": {"preset": "@cf/baai/bge-base-en-v1.5"}}
 
 
