@@ -10,7 +10,9 @@ from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
 from pydantic import Field, PrivateAttr
 
 from cf_core import catalog
+from cf_core.errors import CloudflareError
 from cf_core.workers_ai import EmbeddingResult
+from cf_core.workers_ai.embeddings import sum_usage
 
 from ._client import CloudflareConnection
 
@@ -27,9 +29,9 @@ class CloudflareWorkersAIEmbedding(CloudflareConnection, BaseEmbedding):
 
     LlamaIndex hands over ``embed_batch_size`` texts per call (up to 2048) and loops over those calls
     one after another; each call is split here into requests of <= 100 texts sent
-    ``max_concurrency`` at a time, vectors in input order. Async LlamaIndex paths that gather calls
-    run at most ``max_concurrency`` calls at once (so up to ``max_concurrency`` squared requests
-    when every call is larger than 100 texts).
+    ``max_concurrency`` at a time, vectors in input order. On the async side the bound holds across
+    calls too: the calls LlamaIndex gathers share ``max_concurrency`` requests in flight per event
+    loop.
 
     ``query_instruction`` / ``text_instruction`` are prefixed to queries / documents when set (some
     retrieval models want e.g. "Represent this sentence for searching relevant passages: ").
@@ -81,16 +83,30 @@ class CloudflareWorkersAIEmbedding(CloudflareConnection, BaseEmbedding):
         return self._vectors(result)
 
     async def _aembed(self, texts: list[str], prefix: str | None) -> list[Embedding]:
+        """One LlamaIndex call: requests of <= 100 texts, each holding a slot of this event loop's
+        semaphore, so calls LlamaIndex gathers share ``max_concurrency`` requests in flight."""
         if not texts:
             return []
         loop = asyncio.get_running_loop()
         semaphore = self._semaphores.get(loop)
         if semaphore is None:
             semaphore = self._semaphores[loop] = asyncio.Semaphore(self.max_concurrency)
-        async with semaphore:
-            result = await self.async_client.workers_ai.embed(
-                self.model_name, self._prefixed(prefix, texts), **self._kwargs())
-        return self._vectors(result)
+        items = self._prefixed(prefix, texts)
+        kwargs = {k: v for k, v in self._kwargs().items() if k not in ("batch_size", "concurrency")}
+
+        async def one(batch: list[str]) -> EmbeddingResult:
+            async with semaphore:
+                return await self.async_client.workers_ai.embed_batch(self.model_name, batch, **kwargs)
+
+        async with asyncio.TaskGroup() as group:  # the first failure cancels the other requests
+            tasks = [group.create_task(one(items[i:i + MAX_BATCH])) for i in range(0, len(items), MAX_BATCH)]
+        results = [task.result() for task in tasks]
+        vectors = [vector for result in results for vector in result.vectors]
+        if len({len(v) for v in vectors}) > 1:
+            raise CloudflareError(f"{self.model_name} returned vectors of different sizes across requests")
+        self.record_usage(results[0].model or self.model_name, sum_usage([r.usage for r in results]),
+                          results[0].gateway)
+        return vectors
 
     def _get_query_embedding(self, query: str) -> Embedding:
         return self._embed([query], self.query_instruction)[0]

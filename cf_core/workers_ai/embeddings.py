@@ -134,7 +134,8 @@ def embed_batch(model: str, texts: str | Sequence[str], *, pooling: str | None =
     return Call(request, partial(_parse, model, len(items), pool, info.default_pooling))
 
 
-def _sum_usage(parts: Sequence[Usage | None]) -> Usage | None:
+def sum_usage(parts: Sequence[Usage | None]) -> Usage | None:
+    """The usage of several separate requests together (``None`` if any is unknown)."""
     if not parts or any(u is None for u in parts):
         return None
     usages = [u for u in parts if u is not None]
@@ -155,7 +156,7 @@ def _gather(model: str, calls: list[Call[EmbeddingResult]], concurrency: int) ->
         raise CloudflareError(f"{model} returned vectors of different sizes across batches: {sorted(dims)}")
     # Every part was validated when parsed: validating the joined vectors again would copy them all.
     return EmbeddingResult.model_construct(model=model, vectors=vectors, shape=(len(vectors), dims.pop()),
-                                           pooling=results[0].pooling, usage=_sum_usage([r.usage for r in results]),
+                                           pooling=results[0].pooling, usage=sum_usage([r.usage for r in results]),
                                            gateway=results[0].gateway)
 
 

@@ -65,14 +65,16 @@ def test_similar_texts_are_closer(embed_model: CloudflareWorkersAIEmbedding) -> 
 
 async def test_async_batches_match_sync_and_respect_concurrency(client: CloudflareClient,
                                                                 aclient: AsyncCloudflareClient) -> None:
+    # LlamaIndex gathers its calls (of 150 texts: two requests each); requests in flight stay <= 2.
     emb = CloudflareWorkersAIEmbedding(model_name=EMBED_MODEL, client=client, async_client=aclient,
-                                       embed_batch_size=10, max_concurrency=2)
-    in_flight, peak = 0, 0
-    real = aclient.workers_ai.embed
+                                       embed_batch_size=150, max_concurrency=2)
+    in_flight, peak, sent = 0, 0, 0
+    real = aclient.workers_ai.embed_batch
 
     async def counting(*args: Any, **kwargs: Any) -> Any:
-        nonlocal in_flight, peak
+        nonlocal in_flight, peak, sent
         in_flight += 1
+        sent += 1
         peak = max(peak, in_flight)
         await asyncio.sleep(0.01)
         try:
@@ -80,10 +82,10 @@ async def test_async_batches_match_sync_and_respect_concurrency(client: Cloudfla
         finally:
             in_flight -= 1
 
-    aclient.workers_ai.embed = counting  # type: ignore[method-assign]
-    texts = [f"text {i}" for i in range(60)]
+    aclient.workers_ai.embed_batch = counting  # type: ignore[method-assign]
+    texts = [f"text {i}" for i in range(600)]
     vectors = await emb.aget_text_embedding_batch(texts)
-    assert peak == 2  # six batches, never more than two requests at once
+    assert sent == 8 and peak == 2  # four calls of two requests, never more than two requests at once
     assert vectors == emb.get_text_embedding_batch(texts)
     assert await emb.aget_query_embedding("text 3") == emb.get_query_embedding("text 3")
 
