@@ -5,8 +5,9 @@ its length. A chunk is embedded in requests of up to ``embed_batch`` texts (``co
 paced under the embedding model's per-minute limit from the catalog) and then written in one NDJSON
 upsert while the next chunk is being embedded; when the length is known, the last ``write_batch``
 items go in halving chunks so the final write, which nothing overlaps, stays small. Every item is
-validated before its chunk sends anything. A failure part-way ends in :class:`PartialWriteError` listing exactly which ids were written and which were not;
-running the same ingest again completes the job (upserts replace, so nothing is duplicated).
+validated before its chunk sends anything. A failure part-way ends in :class:`PartialWriteError`
+listing exactly which ids were written and which were not; running the same ingest again completes
+the job (upserts replace, so nothing is duplicated).
 """
 
 from __future__ import annotations
