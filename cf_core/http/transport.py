@@ -144,11 +144,20 @@ class TransportBase:
         if raw.status >= 400 and raw.status not in ok_statuses:
             raise error_from_response(raw.status, raw.headers, raw.content)
 
-    def retry_delay(self, req: ApiRequest, error: CloudflareError, attempt: int) -> float | None:
-        """Seconds to wait before the next attempt, or ``None`` to give up and raise."""
+    def retry_delay(self, req: ApiRequest, error: CloudflareError, attempt: int,
+                    earlier: list[CloudflareError] | None = None) -> float | None:
+        """Seconds to wait before the next attempt, or ``None`` to give up and raise.
+
+        ``earlier`` collects the errors retried so far; the error given up on gets them as its
+        ``earlier_attempts``.
+        """
         self.stats.note_error(error)
         if not req.retry or not self.policy.should_retry(error, attempt):
+            if earlier:
+                error.earlier_attempts = tuple(earlier)
             return None
+        if earlier is not None:
+            earlier.append(error)
         delay = self.policy.delay(error, attempt, self._rng)
         reason = _reason(error)
         self.stats.note_retry(reason)
@@ -216,11 +225,9 @@ class SyncTransport(TransportBase):
                 raw = self._send_once(call.request)
                 self.check(raw, call.ok_statuses)
             except CloudflareError as err:
-                delay = self.retry_delay(call.request, err, attempt)
+                delay = self.retry_delay(call.request, err, attempt, earlier)
                 if delay is None:
-                    err.earlier_attempts = tuple(earlier)
                     raise
-                earlier.append(err)
                 time.sleep(delay)
                 attempt += 1
                 continue
@@ -358,11 +365,9 @@ class AsyncTransport(TransportBase):
                 raw = await self._send_once(call.request)
                 self.check(raw, call.ok_statuses)
             except CloudflareError as err:
-                delay = self.retry_delay(call.request, err, attempt)
+                delay = self.retry_delay(call.request, err, attempt, earlier)
                 if delay is None:
-                    err.earlier_attempts = tuple(earlier)
                     raise
-                earlier.append(err)
                 await asyncio.sleep(delay)
                 attempt += 1
                 continue
