@@ -9,6 +9,7 @@ from typing import Any
 
 from llama_index.core.schema import BaseNode
 from llama_index.core.vector_stores.utils import metadata_dict_to_node
+from pydantic_core import to_jsonable_python
 
 from cf_core.errors import InvalidInputError
 
@@ -38,11 +39,12 @@ def check_node_id(node: BaseNode) -> str:
 def _metadata_dict(node: BaseNode) -> dict[str, Any]:
     """``node_to_metadata_dict(node, remove_text=False, flat_metadata=False)`` without the copies of
     the ref doc id under ``document_id`` / ``doc_id``, and without serialising the embedding only to
-    drop it: the node is dumped from a shallow copy whose embedding is already ``None``, so
-    ``_node_content`` is the same JSON, key for key, that LlamaIndex writes (tests compare them)."""
-    node_dict = node.model_copy(update={"embedding": None}).model_dump(mode="json")
-    metadata: dict[str, Any] = node_dict.get("metadata", {})
-    metadata["_node_content"] = json.dumps(node_dict, ensure_ascii=False)
+    drop it: the node is dumped from a shallow copy whose embedding is already ``None``.
+    ``_node_content`` is the same JSON document LlamaIndex writes (tests compare them), written
+    compactly by pydantic's encoder: about twice as fast as ``json.dumps`` of the dumped dict, and
+    fewer bytes against the 10 KiB limit."""
+    metadata: dict[str, Any] = to_jsonable_python(node.metadata)
+    metadata["_node_content"] = node.model_copy(update={"embedding": None}).model_dump_json()
     metadata["_node_type"] = node.class_name()
     for key in _DUPLICATE_KEYS:  # LlamaIndex would overwrite these (and they are dropped then)
         metadata.pop(key, None)
