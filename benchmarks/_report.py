@@ -157,7 +157,8 @@ def _calls_section(results: dict[str, Any]) -> tuple[list[str], list[tuple[str, 
 
     floors = {"core": "bare_httpx", "langchain": "langchain_floor", "llamaindex": "llamaindex_floor"}
     lines = ["## 2. Per-call overhead", "",
-             "In-process emulator (no socket, no added latency), median microseconds per call after a warm-up. "
+             "In-process emulator (no socket, no added latency), microseconds per call after a warm-up: the lowest "
+             "of five block medians (a burst of other work on the machine slows a block, not the number). "
              "`chat` = one invoke, `stream` = a streamed chat read to the end, `embed` = one embed_query. "
              "`x bare` divides by bare httpx making the same request; `x floor` divides by the same framework "
              "driving bare httpx (what LangChain / LlamaIndex cost by themselves). The `emulator` row is the "
