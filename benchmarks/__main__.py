@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--vectors", type=int, nargs="+", default=None,
                    help="index sizes for the query benchmark (default 10,000 100,000; 1,000 with --quick)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--repeats", type=int, default=None,
+                   help="ingest runs per contender, the median reported (default 3; 1 with --quick)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where results.md, results.json and plots go")
     p.add_argument("--only", nargs="+", choices=("ingest", "calls", "query"), default=None,
                    help="run only these benchmarks")
@@ -48,14 +50,16 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     results: dict[str, Any] = {
         "settings": {"quick": quick, "latency_ms": args.latency_ms, "chunks": chunks, "vectors": sizes,
-                     "seed": args.seed, "in_process": args.in_process, "load_start": os.getloadavg()[0]},
+                     "seed": args.seed, "in_process": args.in_process, "load_start": os.getloadavg()[0],
+                     "repeats": args.repeats or (1 if quick else 3)},
     }
     servers = {"rate_limits_off": LoopbackEmulator(args.latency_ms, rate_limits=False, seed=args.seed),
                "rate_limits_on": LoopbackEmulator(args.latency_ms, rate_limits=True, seed=args.seed)}
     try:
         if "ingest" in only:
             _log("bulk ingest", chunks)
-            results["ingest"] = ingest.run(servers, chunks=chunks, seed=args.seed, in_process=args.in_process)
+            results["ingest"] = ingest.run(servers, chunks=chunks, seed=args.seed, in_process=args.in_process,
+                                           repeats=args.repeats or (1 if quick else 3))
         if "calls" in only:
             _log("per-call overhead and streaming")
             results["calls"] = calls.run(servers["rate_limits_off"].base_url,

@@ -68,6 +68,8 @@ def _ingest_section(results: dict[str, Any]) -> tuple[list[str], list[tuple[str,
     lines = ["## 1. Bulk ingest", "",
              f"{chunks:,} synthetic chunks ({D.CHUNK_WORDS[0]}-{D.CHUNK_WORDS[1]} words, seeded), `{D.EMBED_MODEL}` (768 dims), emulator on "
              f"127.0.0.1 with {results['settings']['latency_ms']:g} ms added to every request. "
+             f"Each contender ran {results['settings'].get('repeats', 1)} time(s), in turn with the others; a row is "
+             "its run of median time (seconds: that run, then the range of all runs). "
              "Requests are counted by the emulator; memory is the contender process's peak RSS above its "
              "level just before the job; \"arrived\" is checked in the emulator's store (ids), or by "
              "counting 768-dim vectors for embed-only contenders.", "",
@@ -108,8 +110,10 @@ def _ingest_section(results: dict[str, Any]) -> tuple[list[str], list[tuple[str,
             cps = r.get("chunks_per_s")
             mem = r.get("peak_delta_bytes")
             this_bound = bound if c.writes else bound_embed
+            runs = r.get("runs_s") or []
+            spread = f" ({min(runs):.2f}-{max(runs):.2f})" if len(runs) > 1 else ""
             lines.append(
-                f"| {c.label} | {c.job} | {_fmt(cps, 0)} | {_fmt(r.get('seconds'), 2)} | "
+                f"| {c.label} | {c.job} | {_fmt(cps, 0)} | {_fmt(r.get('seconds'), 2)}{spread} | "
                 f"{req.get('total', 0):,} ({req.get('ai/run', 0):,} + {req.get('vectorize', 0):,}) | "
                 f"{', '.join(f'{n} x {st}' for st, n in sorted(r.get('error_answers', {}).items())) or 'none'} | "
                 f"{_fmt(mem / MiB if mem is not None else None, 0)} | {_fmt(r.get('client_cpu_s'), 2)} | "

@@ -241,42 +241,60 @@ def bound_seconds(chunks: int, per_minute: int, writes: bool, max_batch: int = 1
     return requests / (per_minute / 60.0)
 
 
-def run(servers: dict[str, LoopbackEmulator], *, chunks: int, seed: int, in_process: bool,
-        contenders: list[str] | None = None) -> list[dict[str, Any]]:
+def _run_once(server: LoopbackEmulator, mode: str, contender: Contender, *, chunks: int, seed: int,
+              in_process: bool) -> dict[str, Any]:
     from cf_core import CloudflareClient
 
+    account = f"bench-{mode}-{contender.key}".replace("_", "-")
+    index = "bench-ingest"
+    if contender.writes:
+        with CloudflareClient(account_id=account, api_token=D.TOKEN, base_url=server.base_url) as admin:
+            admin.vectorize.create_index(index, dimensions=D.DIMENSIONS, metric="cosine")
+    before, cpu_before, errors_before = server.requests(), server.cpu_seconds(), server.error_counts()
+    params = {"contender": contender.key, "base_url": server.base_url, "account": account, "index": index,
+              "chunks": chunks, "seed": seed}
+    result = run_task("ingest", params, in_process=in_process)
+    sent = delta(server.requests(), before)
+    row: dict[str, Any] = {"mode": mode, "contender": contender.key, "label": contender.label,
+                           "job": contender.job, "chunks": chunks, "requests": sent,
+                           "emulator_cpu_s": server.cpu_seconds() - cpu_before,
+                           "error_answers": dict(server.error_counts() - errors_before), **result}
+    if contender.writes and "error" not in result:
+        stored = server.stored_ids(account, index)
+        expected = set(D.chunks(chunks, seed)[0])
+        row["arrived"] = len(expected & set(stored))
+        row["complete"] = row["arrived"] == chunks and len(stored) == chunks
+    elif "error" not in result:
+        row["arrived"] = result.get("count", 0)
+        row["complete"] = row["arrived"] == chunks
+    if "seconds" in result and result["seconds"] > 0:
+        row["chunks_per_s"] = chunks / result["seconds"]
+    if contender.writes:
+        server.drop_index(account, index)
+    return row
+
+
+def run(servers: dict[str, LoopbackEmulator], *, chunks: int, seed: int, in_process: bool,
+        contenders: list[str] | None = None, repeats: int = 1) -> list[dict[str, Any]]:
+    """Every contender ``repeats`` times in turn (round robin, so a slow minute of the machine is
+    shared out); each row is the run of median time, with every run's seconds in ``runs_s``."""
     rows = []
     for mode, server in servers.items():
-        for contender in CONTENDERS:
-            if contenders is not None and contender.key not in contenders:
+        chosen = [c for c in CONTENDERS if (contenders is None or c.key in contenders)
+                  and (mode != "rate_limits_on" or c.key in RATE_LIMITED)]
+        runs: dict[str, list[dict[str, Any]]] = {c.key: [] for c in chosen}
+        for _ in range(repeats):
+            for contender in chosen:
+                runs[contender.key].append(_run_once(server, mode, contender, chunks=chunks, seed=seed,
+                                                     in_process=in_process))
+        for contender in chosen:
+            done = runs[contender.key]
+            failed = [r for r in done if "error" in r or not r.get("complete")]
+            if failed:
+                rows.append(failed[0])  # a failure is reported, never averaged away
                 continue
-            if mode == "rate_limits_on" and contender.key not in RATE_LIMITED:
-                continue
-            account = f"bench-{mode}-{contender.key}".replace("_", "-")
-            index = "bench-ingest"
-            if contender.writes:
-                with CloudflareClient(account_id=account, api_token=D.TOKEN, base_url=server.base_url) as admin:
-                    admin.vectorize.create_index(index, dimensions=D.DIMENSIONS, metric="cosine")
-            before, cpu_before, errors_before = server.requests(), server.cpu_seconds(), server.error_counts()
-            params = {"contender": contender.key, "base_url": server.base_url, "account": account, "index": index,
-                      "chunks": chunks, "seed": seed}
-            result = run_task("ingest", params, in_process=in_process)
-            sent = delta(server.requests(), before)
-            row: dict[str, Any] = {"mode": mode, "contender": contender.key, "label": contender.label,
-                                   "job": contender.job, "chunks": chunks, "requests": sent,
-                                   "emulator_cpu_s": server.cpu_seconds() - cpu_before,
-                                   "error_answers": dict(server.error_counts() - errors_before), **result}
-            if contender.writes and "error" not in result:
-                stored = server.stored_ids(account, index)
-                expected = set(D.chunks(chunks, seed)[0])
-                row["arrived"] = len(expected & set(stored))
-                row["complete"] = row["arrived"] == chunks and len(stored) == chunks
-            elif "error" not in result:
-                row["arrived"] = result.get("count", 0)
-                row["complete"] = row["arrived"] == chunks
-            if "seconds" in result and result["seconds"] > 0:
-                row["chunks_per_s"] = chunks / result["seconds"]
-            if contender.writes:
-                server.drop_index(account, index)
+            done.sort(key=lambda r: r["seconds"])
+            row = dict(done[len(done) // 2])
+            row["runs_s"] = [r["seconds"] for r in runs[contender.key]]
             rows.append(row)
     return rows
