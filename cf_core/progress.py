@@ -24,10 +24,11 @@ class ProgressBar:
     def __init__(self, label: str, total: int | None = None, *, width: int = 30,
                  stream: TextIO | None = None) -> None:
         self.label, self.total, self.width = label, total, width
-        self.stream = stream or sys.stderr
+        # sys.stderr is None under pythonw and some embedded interpreters: then the bar draws nothing.
+        self.stream: TextIO | None = stream or sys.stderr
         self.started = time.perf_counter()
         self.done = 0
-        self._tty = self.stream.isatty()
+        self._tty = self.stream is not None and self.stream.isatty()
 
     def _line(self) -> str:
         elapsed = time.perf_counter() - self.started
@@ -42,6 +43,8 @@ class ProgressBar:
         self.done = done
         if total is not None:
             self.total = total
+        if self.stream is None:
+            return
         if self._tty:
             self.stream.write("\r" + self._line())
         else:
@@ -49,7 +52,7 @@ class ProgressBar:
         self.stream.flush()
 
     def close(self) -> None:
-        if self._tty:
+        if self._tty and self.stream is not None:
             self.stream.write("\n")
             self.stream.flush()
 

@@ -62,3 +62,10 @@ def test_with_progress_bar_feeds_the_operation_and_closes_the_bar_on_failure(
     with pytest.raises(RuntimeError):
         gen.send("boom")
     assert out.getvalue().endswith("\n")  # closed although the operation raised
+
+
+def test_without_a_stderr_the_bar_draws_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stderr", None)
+    with ProgressBar("quiet", 2) as bar:
+        bar.update(1, 2)  # no stream to write to (pythonw): nothing happens, nothing raises
+    assert bar.done == 1
