@@ -16,12 +16,13 @@ import itertools
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic_core import to_json
 
 from . import catalog
 from .errors import InvalidInputError, PartialWriteError
+from .gc_pause import gc_paused
 from .http import GatewayArg, Gather, Op, Pace
 from .progress import ProgressCallback
 from .vectorize import validation as V
@@ -32,11 +33,11 @@ from .workers_ai.embeddings import check_pooling
 from .workers_ai.raw_vectors import embed_batch_raw
 
 
-@dataclass(frozen=True)
-class _Item:
+class _Item(NamedTuple):
     id: str
     text: str
-    metadata: dict[str, Any] | None
+    metadata_json: bytes | None
+    """The compact JSON validation measured, carried into the write as it is."""
 
 
 @dataclass(frozen=True)
@@ -69,13 +70,15 @@ def _items(texts: Iterable[str], ids: Iterable[str] | None, metadatas: Iterable[
             raise InvalidInputError(f"id {vid!r} (item #{position}) appears twice; ids must be unique",
                                     field="ids", item=vid)
         seen.add(vid)
-        metadata = dict(meta) if meta is not None else None
-        if text_key is not None:
+        metadata = meta
+        if text_key is not None and (metadata is None or isinstance(metadata, Mapping)):  # else refused below
             if metadata is not None and text_key in metadata:
                 raise InvalidInputError(f"metadata of item #{position} ({vid!r}) uses the reserved key {text_key!r}",
                                         field="metadata", item=vid)
             metadata = {**(metadata or {}), text_key: text}
-        yield _Item(vid, text, V.check_metadata(metadata, index=position, vid=vid))
+        # Encoded now, while it is checked: a caller changing its dicts later cannot change the write.
+        encoded = None if metadata is None else V.metadata_json(metadata, index=position, vid=vid)
+        yield _Item(vid, text, encoded)
 
 
 def _embed_op(items: list[_Item], s: _Settings) -> Op[bytes]:
@@ -95,7 +98,7 @@ def _embed_op(items: list[_Item], s: _Settings) -> Op[bytes]:
     namespace = b',"namespace":' + to_json(s.namespace) if s.namespace is not None else b""
     lines = []
     for it, row in zip(items, rows, strict=True):
-        metadata = b',"metadata":' + to_json(it.metadata) if it.metadata is not None else b""
+        metadata = b',"metadata":' + it.metadata_json if it.metadata_json is not None else b""
         lines.append(b'{"id":' + to_json(it.id) + b',"values":' + row + metadata + namespace + b"}\n")
     return b"".join(lines)
 
@@ -136,7 +139,8 @@ def _run(items: Iterator[_Item], s: _Settings, write_batch: int, wait: bool, wai
         if invalid is None:
             try:
                 size = _next_chunk_size(None if total is None else total - consumed, write_batch, s)
-                chunk = list(itertools.islice(items, size))
+                with gc_paused():
+                    chunk = list(itertools.islice(items, size))
                 consumed += len(chunk)
             except InvalidInputError as exc:
                 invalid = exc  # write what is already embedded, then report
@@ -216,7 +220,8 @@ def ingest(index: str, texts: Iterable[str], *, embedding_model: str, ids: Itera
     total = len(texts) if isinstance(texts, Sequence) else None
     items: Iterator[_Item] = _items(texts, ids, metadatas, text_key)
     if total is not None:
-        materialised = list(items)  # validates every item now, before anything is sent
+        with gc_paused():  # many small containers, no cycles (see cf_core.gc_pause)
+            materialised = list(items)  # validates every item now, before anything is sent
         if ids is not None and isinstance(ids, Sequence) and len(ids) != total:
             raise InvalidInputError(f"got {total} texts but {len(ids)} ids", field="ids", limit=total)
         items = iter(materialised)

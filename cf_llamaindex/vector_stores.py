@@ -27,6 +27,7 @@ from llama_index.core.vector_stores.types import (
 from pydantic import Field, PrivateAttr
 
 from cf_core.errors import InvalidInputError
+from cf_core.gc_pause import gc_paused
 from cf_core.progress import with_progress_bar
 from cf_core.vectorize import IndexInfo, Vector
 
@@ -183,7 +184,8 @@ class CloudflareVectorizeVectorStore(CloudflareConnection, BasePydanticVectorSto
     def _add_plan(self, nodes: Sequence[BaseNode]) -> Plan[list[str]]:
         # The core validates the whole write (the metadata's size included) before sending any of it;
         # measuring each node's metadata here as well would encode it once more.
-        vectors = [node_to_vector(node, self.namespace, check_size=False) for node in nodes]
+        with gc_paused():  # a dict per node next to the caller's nodes: see cf_core.gc_pause
+            vectors = [node_to_vector(node, self.namespace, check_size=False) for node in nodes]
         if vectors:
             try:
                 yield call("upsert", self.index_name, vectors, batch_size=self.batch_size,
@@ -207,8 +209,9 @@ class CloudflareVectorizeVectorStore(CloudflareConnection, BasePydanticVectorSto
     def _ingest_plan(self, nodes: Sequence[BaseNode], embed_model: str | CloudflareWorkersAIEmbedding,
                      on_progress: Callable[[int, int | None], None] | None) -> Plan[list[str]]:
         ids = [check_node_id(node) for node in nodes]
-        metadatas = [node_metadata(node, check_size=False) for node in nodes]  # the core measures them
-        texts = [node.get_content(metadata_mode=MetadataMode.EMBED) for node in nodes]
+        with gc_paused():  # a dict per node next to the caller's nodes: see cf_core.gc_pause
+            metadatas = [node_metadata(node, check_size=False) for node in nodes]  # the core measures them
+            texts = [node.get_content(metadata_mode=MetadataMode.EMBED) for node in nodes]
         embedding: dict[str, Any] = {}
         if isinstance(embed_model, CloudflareWorkersAIEmbedding):
             # Embedded as the model object would embed them (its instruction, pooling and gateway),

@@ -165,18 +165,17 @@ def _walk(value: Any, path: str, index: int | None, vid: Any) -> bool:
     return False
 
 
-def _plain_size(metadata: Any) -> int | None:
-    """Compact JSON size in bytes by pydantic's encoder, or ``None`` when it refuses the value."""
+def _plain_json(metadata: Any) -> bytes | None:
+    """Compact JSON by pydantic's encoder, or ``None`` when it refuses the value."""
     try:
-        return len(to_json(metadata))
+        return to_json(metadata)
     except Exception:  # e.g. a lone surrogate; the exact path gives the error
         return None
 
 
-def check_metadata(metadata: Any, *, index: int | None = None, vid: Any = None) -> dict[str, Any] | None:
-    """Key rules (nested too), JSON-encodable with finite numbers, at most 10 KiB as compact JSON."""
-    if metadata is None:
-        return None
+def metadata_json(metadata: Any, *, index: int | None = None, vid: Any = None) -> bytes:
+    """``metadata`` checked as :func:`check_metadata` does, as the compact JSON that measured it
+    (what a write can carry as it is)."""
     item = index
     if not isinstance(metadata, Mapping):
         raise _fail(f"{_where(index, vid)}metadata must be an object (a mapping), got {type(metadata).__name__}",
@@ -184,22 +183,31 @@ def check_metadata(metadata: Any, *, index: int | None = None, vid: Any = None) 
     if _walk(metadata, "", index, vid):
         # Plain values: the Rust encoder measures several times faster than json's; only a size near
         # the limit needs the exact count below.
-        plain = _plain_size(metadata)
-        if plain is not None and plain <= MAX_METADATA_BYTES - _SIZE_MARGIN:
-            return dict(metadata)
+        plain = _plain_json(metadata)
+        if plain is not None and len(plain) <= MAX_METADATA_BYTES - _SIZE_MARGIN:
+            return plain
     where = _where(index, vid)
     try:
         encoded = compact_json(metadata)
     except (TypeError, ValueError) as exc:
         raise _fail(f"{where}metadata is not JSON-encodable with finite numbers: {exc}", "metadata",
                     item=item) from None
-    size = utf8_size(encoded)
-    if size is None:
+    try:
+        raw = encoded.encode("utf-8")
+    except UnicodeEncodeError:
         raise _fail(f"{where}metadata contains text that is not valid Unicode (lone surrogate)", "metadata",
-                    item=item)
-    if size > MAX_METADATA_BYTES:
-        raise _fail(f"{where}metadata is {size} bytes as compact JSON; the limit is {MAX_METADATA_BYTES} bytes "
-                    "(10 KiB)", "metadata", MAX_METADATA_BYTES, item)
+                    item=item) from None
+    if len(raw) > MAX_METADATA_BYTES:
+        raise _fail(f"{where}metadata is {len(raw)} bytes as compact JSON; the limit is {MAX_METADATA_BYTES} "
+                    "bytes (10 KiB)", "metadata", MAX_METADATA_BYTES, item)
+    return raw
+
+
+def check_metadata(metadata: Any, *, index: int | None = None, vid: Any = None) -> dict[str, Any] | None:
+    """Key rules (nested too), JSON-encodable with finite numbers, at most 10 KiB as compact JSON."""
+    if metadata is None:
+        return None
+    metadata_json(metadata, index=index, vid=vid)
     return dict(metadata)
 
 

@@ -171,3 +171,33 @@ def test_pooling_goes_with_every_embedding_request_and_is_checked_first(emu: Emu
         with pytest.raises(InvalidInputError) as info:
             client.vectorize.ingest("kb", docs, embedding_model=MODEL, pooling="max")
         assert info.value.field == "pooling" and client.stats["requests"] == before
+
+
+def test_metadata_that_is_not_a_mapping_is_refused_before_sending(emu: Emulator) -> None:
+    with local_client(emu) as client:
+        client.vectorize.create_index("kb", dimensions=384)
+        before = client.stats["requests"]
+        for text_key in (None, "__text"):
+            with pytest.raises(InvalidInputError) as info:
+                client.vectorize.ingest("kb", ["one", "two"], embedding_model=MODEL, ids=["a", "b"],
+                                        metadatas=[{"ok": 1}, ["not", "a", "mapping"]], text_key=text_key)
+            assert info.value.field == "metadata" and "mapping" in str(info.value)
+        assert client.stats["requests"] == before
+
+
+def test_metadata_is_written_as_it_was_when_ingest_was_called(emu: Emulator) -> None:
+    """Validated and encoded up front: a caller mutating its dicts afterwards (an iterator's consumer
+    running ahead, say) cannot make the write differ from what was checked."""
+    metas: list[dict[str, object]] = [{"n": i} for i in range(5)]
+
+    def changing() -> object:
+        for meta in metas:
+            yield meta
+            meta["n"] = "changed"  # after the item was read
+
+    with local_client(emu) as client:
+        client.vectorize.create_index("kb", dimensions=384)
+        client.vectorize.ingest("kb", texts(5), embedding_model=MODEL, ids=[f"d{i}" for i in range(5)],
+                                metadatas=changing())  # type: ignore[arg-type]
+        got = {v.id: v.metadata for v in client.vectorize.get_by_ids("kb", [f"d{i}" for i in range(5)])}
+    assert got == {f"d{i}": {"n": i} for i in range(5)}

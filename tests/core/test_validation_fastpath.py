@@ -180,7 +180,7 @@ def test_metadata_key_walk_agrees_with_the_rules(metadata: dict[str, Any]) -> No
 # -- metadata: the pydantic-measured fast path against json's exact count ---------------------------
 
 def _verdict(metadata: Any, *, exact: bool) -> Any:
-    with mock.patch.object(V, "_plain_size", lambda _: None) if exact else nullcontext():  # exact: json measures
+    with mock.patch.object(V, "_plain_json", lambda _: None) if exact else nullcontext():  # exact: json measures
         try:
             return ("ok", V.check_metadata(metadata, index=3, vid="v"))
         except InvalidInputError as err:

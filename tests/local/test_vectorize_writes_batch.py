@@ -89,28 +89,3 @@ def test_non_object_line_gives_the_per_vector_error() -> None:
     expected = _reference(objs)
     assert isinstance(expected, tuple) and "line 4" in expected[1]
     assert _batch(objs) == expected
-
-
-def test_gc_pause_is_shared_and_restores_the_collector() -> None:
-    """The write path pauses the cyclic collector; it must come back on (and stay off if it was off)."""
-    import gc
-
-    from cf_core.local.vectorize.bodies import gc_paused
-
-    assert gc.isenabled()
-    with gc_paused():
-        assert not gc.isenabled()
-        with gc_paused():  # a concurrent writer
-            assert not gc.isenabled()
-        assert not gc.isenabled()  # the first writer is still decoding
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        with gc_paused():
-            pass
-        assert not gc.isenabled()  # it was off before: left off
-    finally:
-        gc.enable()
-    with pytest.raises(ValueError), gc_paused():
-        raise ValueError
-    assert gc.isenabled()

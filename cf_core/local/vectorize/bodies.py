@@ -7,12 +7,9 @@ emulator ever has, and understands the part headers clients send (``Content-Disp
 
 from __future__ import annotations
 
-import gc
 import json
 import re
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,30 +133,3 @@ def ndjson_lines(data: bytes) -> Iterator[NdjsonLine]:
             yield NdjsonLine(number, None, str(exc))
 
 
-_gc_lock = threading.Lock()
-_gc_pausers = 0
-_gc_was_enabled = False
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Hold off the cyclic garbage collector while a write body is decoded.
-
-    Decoding 5,000 vectors allocates tens of thousands of lists and dicts, which triggers
-    collections that walk every list of 768 floats again: about a quarter of the decode's CPU.
-    Nothing decoded here forms a cycle. Concurrent writers share one pause; the collector is
-    re-enabled (if it was on) when the last one leaves.
-    """
-    global _gc_pausers, _gc_was_enabled
-    with _gc_lock:
-        if _gc_pausers == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_pausers += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pausers -= 1
-            if _gc_pausers == 0 and _gc_was_enabled:
-                gc.enable()

@@ -6,10 +6,11 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from ...gc_pause import gc_paused
 from ..router import Router
 from ..wire import ApiError, EmuRequest, EmuResponse, envelope
 from . import errors as E
-from .bodies import MultipartError, gc_paused, ndjson_lines, parse_multipart
+from .bodies import MultipartError, ndjson_lines, parse_multipart
 from .fastbody import decode_fast
 from .limits import (
     DEFAULT_LIST_COUNT,
